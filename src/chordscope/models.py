@@ -1,0 +1,121 @@
+"""Network definitions.
+
+Conventions
+-----------
+Inputs are ``(batch, 1, n_bins, n_frames)`` float tensors, frequency before time. Models return
+logits; the softmax of the tutorial's last layer is applied by :meth:`SeedCNN.probabilities` and
+inside the loss (``log_softmax``), which is the same function computed stably.
+A model is described by a JSON-ready ``architecture`` dict, from which :func:`build_model`
+rebuilds it; that dict is what ``model.json`` stores.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .errors import ModelFileError
+
+__all__ = ["SeedCNN", "build_model", "n_params", "glorot_uniform_"]
+
+
+class SeedCNN(nn.Module):
+    """The tutorial's network: conv (4 kernels 5×3, valid, no bias) → global max → ReLU → dense.
+
+    Parameters
+    ----------
+    n_kernels : int
+        Number of convolution kernels (4 in the tutorial).
+    kernel_size : tuple of int
+        ``(semitones, frames)`` of each kernel.
+    n_classes : int
+        Number of outputs (2: maj, min).
+    input_shape : tuple of int
+        ``(n_bins, n_frames)`` of one input.
+
+    Examples
+    --------
+    >>> model = SeedCNN()
+    >>> n_params(model)
+    68
+    >>> model(torch.zeros(8, 1, 36, 3)).shape
+    torch.Size([8, 2])
+    """
+
+    def __init__(self, n_kernels=4, kernel_size=(5, 3), n_classes=2, input_shape=(36, 3)):
+        super().__init__()
+        self.architecture = {
+            "name": "SeedCNN",
+            "n_kernels": int(n_kernels),
+            "kernel_size": [int(k) for k in kernel_size],
+            "n_classes": int(n_classes),
+            "input_shape": [int(s) for s in input_shape],
+        }
+        self.conv = nn.Conv2d(1, n_kernels, tuple(kernel_size), bias=False)
+        self.dense = nn.Linear(n_kernels, n_classes, bias=False)
+
+    def feature_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolution outputs (cross-correlation, valid mode): ``(batch, n_kernels, h, w)``."""
+        return self.conv(x)
+
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
+        """Global max of each feature map, then ReLU: what the dense layer sees."""
+        return torch.relu(self.feature_maps(x).amax(dim=(-2, -1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n_classes)``."""
+        return self.dense(self.pooled(x))
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax of the logits: the tutorial's output."""
+        return torch.softmax(self(x), dim=-1)
+
+
+_ARCHITECTURES = {"SeedCNN": SeedCNN}
+
+
+def build_model(architecture: dict) -> nn.Module:
+    """Rebuild a model from its ``architecture`` dict (as stored in ``model.json``).
+
+    Examples
+    --------
+    >>> build_model(SeedCNN().architecture).architecture["n_kernels"]
+    4
+    """
+    if not isinstance(architecture, dict) or architecture.get("name") not in _ARCHITECTURES:
+        name = architecture.get("name") if isinstance(architecture, dict) else architecture
+        raise ModelFileError(
+            f"unknown architecture {name!r}; known: {', '.join(sorted(_ARCHITECTURES))}"
+        )
+    kwargs = {k: v for k, v in architecture.items() if k != "name"}
+    try:
+        return _ARCHITECTURES[architecture["name"]](**kwargs)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"invalid architecture {architecture!r}: {exc}") from None
+
+
+def n_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def glorot_limit(shape) -> float:
+    """Keras' Glorot-uniform limit ``sqrt(6 / (fan_in + fan_out))`` for a torch weight shape.
+
+    For a conv weight ``(out, in, kh, kw)``: fan_in = in·kh·kw, fan_out = out·kh·kw; for a
+    dense weight ``(out, in)``: fan_in = in, fan_out = out.
+    """
+    receptive = 1
+    for s in shape[2:]:
+        receptive *= s
+    fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+    return (6.0 / (fan_in + fan_out)) ** 0.5
+
+
+@torch.no_grad()
+def glorot_uniform_(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Initialise every weight with Keras' Glorot-uniform, drawn from ``generator``."""
+    for p in model.parameters():
+        limit = glorot_limit(p.shape)
+        p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * limit)
+    return model
