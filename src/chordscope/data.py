@@ -34,6 +34,7 @@ __all__ = [
     "make_batch",
     "streams",
     "test_noise",
+    "test_set",
     "TEST_SEED",
 ]
 
@@ -180,3 +181,28 @@ def test_noise(
     """
     rng = np.random.default_rng(TEST_SEED)
     return draw_batches(rng, n_patterns, shape=shape, noise_scale=noise_scale).noise
+
+
+def test_set(
+    inputs: TutorialInputs | None = None, n_patterns: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed test set as arrays: every clean input under every test noise pattern.
+
+    Returns
+    -------
+    x : np.ndarray [shape=(n_patterns * 24, 1, n_bins, n_frames)], float32
+        Pattern-major: the 24 inputs (12 maj then 12 min) under pattern 0, then pattern 1, ...
+    y : np.ndarray [shape=(n_patterns * 24,)], int64
+    """
+    inputs = inputs or tutorial_inputs()
+    C, R = inputs.x.shape[:2]
+    clean = inputs.x.reshape(C * R, *inputs.shape)
+    noise = test_noise(n_patterns, shape=inputs.shape)
+    x = (noise[:, None] + clean[None]).reshape(-1, 1, *inputs.shape)
+    y = np.tile(np.repeat(np.arange(C), R), n_patterns)
+    return x.astype(np.float32), y
+
+
+# these two build the test set; they are not pytest tests
+test_noise.__test__ = False
+test_set.__test__ = False

@@ -288,6 +288,7 @@ class TrainResult:
         return model
 
 
+@torch.inference_mode()
 def train_tutorial(
     seeds,
     recipe: Recipe | str = "robust",

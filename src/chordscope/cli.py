@@ -1,0 +1,156 @@
+"""The ``chordscope`` command line: parses arguments, then calls one library function.
+
+Every user mistake ends with one line ``chordscope: error: ...`` on stderr and exit status 2.
+Heavy modules are imported inside the handlers, so ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import ChordscopeError
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like every other chordscope error."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"chordscope: error: {message}\n")
+
+
+def _progress(total: int, quiet: bool, desc: str):
+    """A tqdm bar on a terminal; nothing with ``--quiet`` or when stderr is not a TTY."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="step", leave=False)
+    return bar, bar.update
+
+
+def _cmd_run(args) -> int:
+    from .runs import run_experiment
+    from .train import get_recipe
+
+    recipe = get_recipe(args.recipe)
+    steps = (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
+    bar, update = _progress(steps, args.quiet, f"{args.recipe} seed {args.seed}")
+    try:
+        out = run_experiment(
+            recipe,
+            args.seed,
+            out=args.out,
+            force=args.force,
+            epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        import json
+
+        m = json.loads((out / "metrics.json").read_text())
+        print(
+            f"{out}: test accuracy {m['test_accuracy']:.4f}, loss {m['test_loss']:.4f} "
+            f"({m['n_test']} test examples), {m['train_seconds']:.2f} s; see {out / 'report.html'}"
+        )
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from .runs import run_sweep
+    from .train import get_recipe
+
+    recipe = get_recipe(args.recipe)
+    steps = (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
+    bar, update = _progress(steps, args.quiet, f"{args.recipe} × {args.seeds} seeds")
+    try:
+        out = run_sweep(
+            args.seeds,
+            recipe,
+            first_seed=args.first_seed,
+            out=args.out,
+            force=args.force,
+            epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        import json
+
+        s = json.loads((out / "sweep.json").read_text())
+        n_ok = round(s["success_rate"] * s["n_seeds"])
+        print(
+            f"{out}: {n_ok}/{s['n_seeds']} seeds reach 100 % test accuracy "
+            f"(recipe {s['recipe']}, {s['train_seconds']:.2f} s)"
+        )
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from pathlib import Path
+
+    from .report import write_report, write_sweep_report
+
+    folder = Path(args.run_dir)
+    path = write_sweep_report(folder) if (folder / "sweep.json").exists() else write_report(folder)
+    if not args.quiet:
+        print(path)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="chordscope", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"chordscope {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp, recipe_default="robust"):
+        sp.add_argument("--recipe", default=recipe_default, help="robust (default) or seed")
+        sp.add_argument("--out", help="output folder (default under runs/)")
+        sp.add_argument("--force", action="store_true", help="replace the output folder")
+        sp.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+        sp.add_argument(
+            "--steps-per-epoch", type=int, help="override the recipe's steps per epoch"
+        )
+        sp.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+
+    run = sub.add_parser("run", help="train the tutorial's network once and write a run folder")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    common(run)
+    run.set_defaults(func=_cmd_run)
+
+    sweep = sub.add_parser("sweep", help="train many seeds at once; write sweep.json")
+    sweep.add_argument("--seeds", type=int, required=True, help="number of seeds")
+    sweep.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    common(sweep)
+    sweep.set_defaults(func=_cmd_sweep)
+
+    rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
+    rep.add_argument("run_dir")
+    rep.add_argument("--quiet", action="store_true")
+    rep.set_defaults(func=_cmd_report)
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``chordscope`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ChordscopeError as exc:
+        print(f"chordscope: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("chordscope: interrupted; nothing was written", file=sys.stderr)
+        return 130

@@ -1,0 +1,285 @@
+"""Run folders: train the tutorial's network and write every artefact of a run or a sweep.
+
+Conventions
+-----------
+A run folder holds ``model.safetensors``, ``model.json``, ``metrics.json``, ``history.csv``,
+``figures/*.png`` and ``report.html``. It is built in a temporary sibling folder and renamed
+into place when complete, so an interrupted run never leaves a half-written folder; an existing
+folder is replaced only with ``force=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import OutputError, valid_non_negative_int, valid_positive_int
+
+__all__ = ["run_experiment", "run_sweep", "versions", "machine", "output_folder"]
+
+
+def versions() -> dict:
+    """Versions of chordscope and the libraries a result depends on."""
+    import librosa
+    import matplotlib
+    import safetensors
+    import scipy
+    import torch
+
+    return {
+        "chordscope": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "librosa": librosa.__version__,
+        "torch": torch.__version__,
+        "safetensors": safetensors.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def machine() -> dict:
+    """The machine a result was computed on."""
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+@contextmanager
+def output_folder(out, *, force: bool = False):
+    """Yield a temporary folder that replaces ``out`` only if the block completes.
+
+    Raises :class:`OutputError` at once if ``out`` exists and ``force`` is false, or if its
+    parent cannot be written.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputError(f"output folder {out} exists; pass --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _figures(folder: Path, result, inputs, model) -> None:
+    """The tutorial's figures for one trained model."""
+    import torch
+
+    from . import plots
+    from .data import draw_batches, make_batch, streams, test_noise
+
+    figs = folder / "figures"
+    # a batch as the tutorial shows it: the first examples of each half
+    plan = draw_batches(streams(result.seeds[0])["validation"], 1)
+    x, _ = make_batch(inputs, plan, 0)
+    half = len(x) // 2
+    names = [_note_name(inputs.roots_hz[r]) for r in plan.roots[0]]
+    fig = plots.inputs_figure(x[:half, 0], x[half:, 0], root_names=names)
+    plots.save_figure(fig, figs / "inputs.png")
+    plots.save_figure(plots.curves_figure(result.history[0]), figs / "curves.png")
+    plots.save_figure(plots.kernels_figure(result.conv[0]), figs / "kernels.png")
+    noise = test_noise(1, shape=inputs.shape)[0]
+    with torch.no_grad():
+        for c, name in enumerate(("major", "minor")):
+            xi = inputs.x[c, 0] + noise  # root A, first test noise pattern
+            maps = model.feature_maps(torch.from_numpy(xi)[None, None])[0].numpy()
+            fig = plots.feature_maps_figure(xi, maps, title=f"{name} chord (A), test example")
+            plots.save_figure(fig, figs / f"feature_maps_{name}.png")
+    plots.save_figure(plots.dense_figure(result.dense[0]), figs / "dense.png")
+
+
+def _note_name(freq: float) -> str:
+    import librosa
+
+    return librosa.hz_to_note(freq, unicode=False)
+
+
+def run_experiment(
+    recipe="robust",
+    seed: int = 0,
+    *,
+    out=None,
+    force: bool = False,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    progress=None,
+) -> Path:
+    """Train the tutorial's network once and write a complete run folder.
+
+    Parameters
+    ----------
+    recipe : str or Recipe
+        ``"robust"`` (default) or ``"seed"`` (the tutorial's exact recipe).
+    seed : int
+        Seed of the initial weights and of the training and validation streams.
+    out : path-like, optional
+        Run folder (default ``runs/<recipe>-seed<seed>``).
+    force : bool
+        Replace ``out`` if it exists.
+    epochs, steps_per_epoch : int, optional
+        Override the recipe's.
+    progress : callable, optional
+        Called with the number of steps done after each epoch.
+
+    Returns
+    -------
+    Path of the run folder.
+    """
+    from .data import tutorial_inputs
+    from .io import save_model, write_csv, write_json
+    from .report import write_report
+    from .train import train_tutorial
+
+    seed = valid_non_negative_int("seed", seed)
+    recipe = _recipe(recipe, epochs, steps_per_epoch)
+    out = Path(out) if out is not None else Path("runs") / f"{recipe.name}-seed{seed}"
+    with output_folder(out, force=force) as tmp:
+        inputs = tutorial_inputs()
+        result = train_tutorial([seed], recipe, inputs=inputs, progress=progress)
+        model = result.model(0)
+        meta = {
+            "vocabulary": _vocab_json(),
+            "features": inputs.config.to_json(),
+            "recipe": recipe.to_json(),
+            "seed": seed,
+            "versions": versions(),
+            "machine": machine(),
+        }
+        save_model(tmp, model, meta)
+        write_json(tmp / "metrics.json", _metrics(result, 0))
+        write_csv(tmp / "history.csv", result.history[0])
+        _figures(tmp, result, inputs, model)
+        write_report(tmp)
+    return out
+
+
+def _recipe(recipe, epochs, steps_per_epoch):
+    from dataclasses import replace
+
+    from .train import Recipe, get_recipe
+
+    recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    overrides = {}
+    if epochs is not None:
+        overrides["epochs"] = valid_positive_int("epochs", epochs)
+    if steps_per_epoch is not None:
+        overrides["steps_per_epoch"] = valid_positive_int("steps_per_epoch", steps_per_epoch)
+    return replace(recipe, **overrides) if overrides else recipe
+
+
+def _vocab_json() -> dict:
+    from .chords import get_vocabulary
+
+    return get_vocabulary("seed").to_json()
+
+
+def _metrics(result, i: int) -> dict:
+    from .models import n_params
+
+    return {
+        "test_accuracy": float(result.test_accuracy[i]),
+        "test_loss": float(result.test_loss[i]),
+        "n_test": result.n_test,
+        "n_params": n_params(result.model(i)),
+        "recipe": result.recipe.name,
+        "seed": result.seeds[i],
+        "steps": result.recipe.steps,
+        "steps_to_perfect": result.steps_to_perfect(i),
+        "train_seconds": round(result.train_seconds, 4),
+        "final_train_loss": result.history[i][-1]["train_loss"],
+        "final_val_accuracy": result.history[i][-1]["val_accuracy"],
+    }
+
+
+def run_sweep(
+    n_seeds: int,
+    recipe="robust",
+    *,
+    first_seed: int = 0,
+    out=None,
+    force: bool = False,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    progress=None,
+) -> Path:
+    """Train seeds ``first_seed .. first_seed + n_seeds - 1`` as one batched model.
+
+    Writes ``sweep.json`` (recipe, n_seeds, success_rate, per_seed), ``figures/sweep.png`` and
+    ``report.html`` into ``out`` (default ``runs/sweep-<recipe>-<n_seeds>``).
+
+    Returns
+    -------
+    Path of the sweep folder.
+    """
+    from . import plots
+    from .io import write_json
+    from .report import write_sweep_report
+    from .train import train_tutorial
+
+    n_seeds = valid_positive_int("seeds", n_seeds)
+    first_seed = valid_non_negative_int("first_seed", first_seed)
+    recipe = _recipe(recipe, epochs, steps_per_epoch)
+    out = Path(out) if out is not None else Path("runs") / f"sweep-{recipe.name}-{n_seeds}"
+    with output_folder(out, force=force) as tmp:
+        seeds = list(range(first_seed, first_seed + n_seeds))
+        result = train_tutorial(seeds, recipe, progress=progress)
+        per_seed = [
+            {
+                "seed": s,
+                "test_accuracy": float(result.test_accuracy[i]),
+                "test_loss": float(result.test_loss[i]),
+                "steps_to_perfect": result.steps_to_perfect(i),
+            }
+            for i, s in enumerate(seeds)
+        ]
+        write_json(
+            tmp / "sweep.json",
+            {
+                "recipe": recipe.name,
+                "n_seeds": n_seeds,
+                "success_rate": float(np.mean(result.test_accuracy >= 1.0)),
+                "n_test": result.n_test,
+                "steps": recipe.steps,
+                "train_seconds": round(result.train_seconds, 4),
+                "recipe_config": recipe.to_json(),
+                "per_seed": per_seed,
+                "versions": versions(),
+                "machine": machine(),
+            },
+        )
+        fig = plots.sweep_figure(
+            result.test_accuracy,
+            [p["steps_to_perfect"] for p in per_seed],
+            recipe=recipe.name,
+            steps_total=recipe.steps,
+        )
+        plots.save_figure(fig, tmp / "figures" / "sweep.png")
+        write_sweep_report(tmp)
+    return out
