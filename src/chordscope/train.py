@@ -230,8 +230,8 @@ def _evaluate(W, D, Pb, noise_patches, onehot, max_elements=4_000_000):
     U, C = onehot.shape
     T, P, _ = noise_patches.shape
     clean = (Pb @ W.reshape(S * K, F).t()).view(P, 1, U, S, K)
-    loss = torch.zeros(S)
-    acc = torch.zeros(S)
+    loss = torch.zeros(S, dtype=torch.float64)
+    n_correct = torch.zeros(S, dtype=torch.int64)
     step = max(1, max_elements // (S * U * P * K))
     for i in range(0, T, step):
         noise = torch.einsum("tpf,skf->ptsk", noise_patches[i : i + step], W)[:, :, None]
@@ -239,8 +239,8 @@ def _evaluate(W, D, Pb, noise_patches, onehot, max_elements=4_000_000):
         z = torch.einsum("tusk,sck->tusc", r, D)
         logp = torch.log_softmax(z, dim=-1)
         loss -= torch.einsum("tusc,uc->s", logp, onehot)
-        acc += onehot.argmax(-1)[:, None].eq(z.argmax(-1)).sum(dim=(0, 1)).to(acc.dtype)
-    return loss / (T * U), acc / (T * U)
+        n_correct += onehot.argmax(-1)[:, None].eq(z.argmax(-1)).sum(dim=(0, 1))
+    return loss / (T * U), n_correct.double() / (T * U)
 
 
 @dataclass
