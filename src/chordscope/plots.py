@@ -1,0 +1,206 @@
+"""Figures: one function per figure, each takes plain arrays and returns a matplotlib Figure.
+
+Conventions
+-----------
+matplotlib is imported here only, inside the functions, with the non-interactive Agg canvas, so
+importing chordscope never needs a display. CQT-like images put low frequencies at the bottom
+(``origin="lower"``). Signed weights use a diverging map centred at 0 (``RdBu_r``: red > 0,
+blue < 0). :func:`save_figure` is the only function that touches the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "inputs_figure",
+    "curves_figure",
+    "kernels_figure",
+    "feature_maps_figure",
+    "dense_figure",
+    "sweep_figure",
+    "save_figure",
+]
+
+
+def _figure(figsize):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def inputs_figure(x_major, x_minor, *, root_names=None, n: int = 4):
+    """The first ``n`` major inputs (left) and minor inputs (right), as the tutorial shows them.
+
+    Parameters
+    ----------
+    x_major, x_minor : np.ndarray [shape=(n_examples, n_bins, n_frames)]
+    root_names : list of str, optional
+        Root of each example (the same roots for both halves).
+    """
+    fig = _figure((12, 5))
+    axes = fig.subplots(1, 2 * n + 1)
+    axes[n].axis("off")
+    for i in range(n):
+        for ax, x, q in ((axes[i], x_major[i], "maj"), (axes[n + 1 + i], x_minor[i], "min")):
+            ax.imshow(x, cmap="Blues", origin="lower", aspect="auto", vmin=0, vmax=1)
+            ax.set_title(f"{root_names[i]}:{q}" if root_names is not None else q, fontsize=9)
+            ax.set_xticks(range(x.shape[1]))
+            if ax is not axes[0]:
+                ax.set_yticklabels([])
+    axes[0].set_ylabel("CQT bin (semitones above A3)")
+    fig.suptitle("major (left) and minor (right) inputs: CQT, dB / max, 3 frames")
+    return fig
+
+
+def curves_figure(history):
+    """Accuracy and loss per epoch, training and validation (the tutorial's two panels).
+
+    Parameters
+    ----------
+    history : list of dict
+        Keys ``epoch``, ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``.
+    """
+    fig = _figure((11, 4))
+    axes = fig.subplots(1, 2)
+    epochs = [h["epoch"] for h in history]
+    for ax, key, title in ((axes[0], "accuracy", "Accuracy"), (axes[1], "loss", "Loss")):
+        ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", label="training")
+        ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label="validation", alpha=0.7)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    axes[1].set_yscale("log")
+    return fig
+
+
+def kernels_figure(conv, *, titles=None):
+    """The first layer's kernels on their grid: semitones (up) × frames (right).
+
+    Parameters
+    ----------
+    conv : np.ndarray [shape=(n_kernels, 1, kh, kw)]
+    titles : list of str, optional
+    """
+    conv = np.asarray(conv)
+    K, _, kh, kw = conv.shape
+    vmax = float(np.abs(conv).max()) or 1.0
+    fig = _figure((3 * K, 4))
+    axes = np.atleast_1d(fig.subplots(1, K))
+    for k, ax in enumerate(axes):
+        im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
+        for (i, j), v in np.ndenumerate(conv[k, 0]):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(titles[k] if titles else f"kernel {k + 1}")
+        ax.set_yticks(range(kh))
+        ax.set_xticks(range(kw))
+        ax.set_xlabel("frames")
+        if k == 0:
+            ax.set_ylabel("semitones (relative)")
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label="weight")
+    return fig
+
+
+def feature_maps_figure(x, maps, *, title=None):
+    """An input and the first layer's feature maps, each titled with its maximum.
+
+    The maps are the layer's own output, a cross-correlation in valid mode; the tutorial plotted
+    ``scipy.signal.convolve2d``, which flips the kernel and pads the input.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_bins, n_frames)]
+    maps : np.ndarray [shape=(n_kernels, n_positions, width)]
+    """
+    maps = np.asarray(maps)
+    K = len(maps)
+    fig = _figure((2.2 * (K + 1), 5))
+    axes = fig.subplots(1, K + 1)
+    axes[0].imshow(x, cmap="Blues", origin="lower", aspect="auto")
+    axes[0].set_title("input")
+    axes[0].set_ylabel("CQT bin")
+    vmax = float(np.abs(maps).max()) or 1.0
+    for k in range(K):
+        ax = axes[k + 1]
+        im = ax.imshow(maps[k], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower", aspect="auto")
+        i, j = np.unravel_index(np.argmax(maps[k]), maps[k].shape)
+        ax.plot(j, i, marker="*", color="gold", markeredgecolor="black", markersize=12)
+        ax.set_title(f"max: {maps[k].max():4.2f}")
+        ax.set_xlabel(f"kernel {k + 1}")
+        ax.set_xticks([])
+    fig.colorbar(im, ax=list(axes[1:]), shrink=0.8, label="activation (before ReLU)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def dense_figure(dense, *, class_names=("maj", "min")):
+    """The dense weights as the tutorial prints them: one row per kernel, one column per class.
+
+    Parameters
+    ----------
+    dense : np.ndarray [shape=(n_classes, n_kernels)]  (``nn.Linear`` layout, transposed here)
+    """
+    w = np.asarray(dense).T
+    vmax = float(np.abs(w).max()) or 1.0
+    fig = _figure((4, 1 + 0.8 * len(w)))
+    ax = fig.subplots()
+    im = ax.imshow(w, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    for (i, j), v in np.ndenumerate(w):
+        ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=11)
+    ax.set_xticks(range(w.shape[1]), list(class_names))
+    ax.set_yticks(range(w.shape[0]), [f"kernel {k + 1}" for k in range(w.shape[0])])
+    ax.set_xlabel("output class")
+    ax.set_title("dense weights")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def sweep_figure(test_accuracy, steps_to_perfect, *, recipe: str, steps_total: int):
+    """Distribution over seeds of the final test accuracy and of the steps to reach 100 %.
+
+    Parameters
+    ----------
+    test_accuracy : np.ndarray [shape=(n_seeds,)]
+    steps_to_perfect : list of int or None  (None: the seed never stays at 100 %)
+    """
+    acc = np.asarray(test_accuracy, dtype=float)
+    n_ok = int((acc >= 1.0).sum())
+    fig = _figure((11, 4))
+    axes = fig.subplots(1, 2)
+    axes[0].hist(np.clip(acc, 0.45, 1.0), bins=np.linspace(0.45, 1.0, 23), color="tab:blue")
+    axes[0].set_xlabel("final test accuracy")
+    axes[0].set_ylabel("seeds")
+    axes[0].set_title(f"recipe {recipe}: {n_ok}/{len(acc)} seeds at 100 %")
+    reached = np.sort([s for s in steps_to_perfect if s is not None])
+    never = len(steps_to_perfect) - len(reached)
+    if len(reached):
+        axes[1].step(
+            np.concatenate([[0], reached, [steps_total]]),
+            np.concatenate([[0], np.arange(1, len(reached) + 1), [len(reached)]]) / len(acc),
+            where="post",
+        )
+    axes[1].set_xlim(0, steps_total)
+    axes[1].set_ylim(0, 1.02)
+    axes[1].set_xlabel("training steps")
+    axes[1].set_ylabel("fraction of seeds at 100 % from then on")
+    axes[1].set_title(f"steps to perfect test accuracy ({never} never)")
+    return fig
+
+
+def save_figure(fig, path, *, dpi: int = 100) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path

@@ -1,0 +1,170 @@
+"""One self-contained HTML page per run or sweep folder.
+
+Conventions
+-----------
+The page is built only from the files of the folder (``metrics.json``, ``model.json``,
+``history.csv``, ``figures/*.png``, optionally ``explanation.json``), so ``chordscope report``
+can rebuild it at any time. Figures are embedded as base64 data URIs and the style is inline:
+the page needs no network and no other file. All text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from pathlib import Path
+
+from .errors import OutputError
+from .io import atomic_write_text
+
+__all__ = ["render_report", "write_report", "render_sweep_report", "write_sweep_report"]
+
+_FIGURE_ORDER = ["inputs", "curves", "kernels", "feature_maps_major", "feature_maps_minor", "dense"]
+_CAPTIONS = {
+    "inputs": "Inputs of one training batch: CQT in dB above the clip's minimum, divided by its "
+    "maximum (major on the left, minor on the right), with the batch's shared noise.",
+    "curves": "Accuracy and loss per epoch, on the training batches and on 4 validation batches.",
+    "kernels": "The four learned kernels: 5 semitones (bottom = lowest) × 3 frames; red > 0, blue < 0.",
+    "feature_maps_major": "Feature maps of a test example (A major): the layer's cross-correlation "
+    "in valid mode; the star marks the maximum that global max pooling keeps.",
+    "feature_maps_minor": "Feature maps of a test example (A minor).",
+    "dense": "Dense weights: one row per kernel, one column per class, as the tutorial prints them.",
+    "sweep": "Left: final test accuracy over seeds. Right: fraction of seeds that stay at 100 % "
+    "test accuracy from a given step on.",
+}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;
+text-align:left;font-size:.92em}th{background:#f4f4f4}
+figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}
+.summary{font-size:1.15em;background:#f6f8fa;padding:.6em 1em;border-radius:6px}
+code{background:#f4f4f4;padding:0 .2em}
+"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise OutputError(f"{path}: no such file; is {path.parent} a chordscope run folder?")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return str(v)
+
+
+def _table(d: dict) -> str:
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_fmt(v))}</td></tr>" for k, v in d.items())
+    return f"<table>{rows}</table>"
+
+
+def _rows_table(rows: list[dict]) -> str:
+    if not rows:
+        return "<p>(empty)</p>"
+    head = "".join(f"<th>{_e(k)}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in r.values()) + "</tr>" for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figures(folder: Path) -> str:
+    pngs = {p.stem: p for p in sorted((folder / "figures").glob("*.png"))}
+    order = [n for n in _FIGURE_ORDER if n in pngs] + sorted(set(pngs) - set(_FIGURE_ORDER))
+    parts = []
+    for name in order:
+        data = base64.b64encode(pngs[name].read_bytes()).decode("ascii")
+        caption = _CAPTIONS.get(name, name.replace("_", " "))
+        parts.append(
+            f'<figure><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption><b>{_e(name)}.png</b>: {_e(caption)}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def render_report(run_dir) -> str:
+    """HTML of a run folder's report (see the module docstring for what it reads)."""
+    folder = Path(run_dir)
+    metrics = _read_json(folder / "metrics.json")
+    meta = _read_json(folder / "model.json")
+    history = []
+    if (folder / "history.csv").is_file():
+        with (folder / "history.csv").open(newline="") as f:
+            history = list(csv.DictReader(f))
+    acc = metrics.get("test_accuracy")
+    summary = (
+        f"Test accuracy <b>{_e(_fmt(acc))}</b> and loss {_e(_fmt(metrics.get('test_loss')))} on "
+        f"{_e(metrics.get('n_test', '?'))} held-out examples; recipe <code>{_e(metrics.get('recipe'))}"
+        f"</code>, seed {_e(metrics.get('seed'))}, {_e(metrics.get('steps'))} steps in "
+        f"{_e(_fmt(metrics.get('train_seconds')))} s."
+    )
+    parts = [f"<h1>chordscope run: {_e(folder.resolve().name)}</h1>", f"<p class='summary'>{summary}</p>"]
+    parts += ["<h2>Metrics</h2>", _table(metrics)]
+    parts += ["<h2>Figures</h2>", _figures(folder)]
+    explanation = folder / "explanation.json"
+    if explanation.is_file():
+        exp = _read_json(explanation)
+        items = "".join(
+            f"<li>{_e(k.get('sentence', ''))}</li>" for k in exp.get("kernels", []) if isinstance(k, dict)
+        )
+        parts += ["<h2>What the network learned</h2>", f"<ul>{items}</ul>"]
+    parts += ["<h2>Training history</h2>", _rows_table(history)]
+    parts += ["<h2>Recipe</h2>", _table(meta.get("recipe", {}))]
+    config = {k: meta[k] for k in ("architecture", "vocabulary", "features", "seed") if k in meta}
+    parts += ["<h2>Configuration</h2>", _table(config)]
+    parts += ["<h2>Machine and versions</h2>", _table({**meta.get("machine", {}), **meta.get("versions", {})})]
+    return _page(f"chordscope run {folder.resolve().name}", "\n".join(parts))
+
+
+def write_report(run_dir) -> Path:
+    """Write ``report.html`` into a run folder, atomically; returns its path."""
+    folder = Path(run_dir)
+    return atomic_write_text(folder / "report.html", render_report(folder))
+
+
+def render_sweep_report(sweep_dir) -> str:
+    """HTML of a sweep folder's report (``sweep.json`` and ``figures/sweep.png``)."""
+    folder = Path(sweep_dir)
+    sweep = _read_json(folder / "sweep.json")
+    n = sweep.get("n_seeds", 0)
+    ok = round(sweep.get("success_rate", 0) * n)
+    summary = (
+        f"Recipe <code>{_e(sweep.get('recipe'))}</code>: <b>{ok}/{_e(n)}</b> seeds reach 100 % "
+        f"test accuracy; {_e(n)} seeds trained as one batched model in "
+        f"{_e(_fmt(sweep.get('train_seconds')))} s."
+    )
+    overview = {k: v for k, v in sweep.items() if k not in ("per_seed", "recipe_config", "versions", "machine")}
+    parts = [f"<h1>chordscope sweep: {_e(folder.resolve().name)}</h1>", f"<p class='summary'>{summary}</p>"]
+    parts += ["<h2>Summary</h2>", _table(overview), "<h2>Figures</h2>", _figures(folder)]
+    parts += ["<h2>Recipe</h2>", _table(sweep.get("recipe_config", {}))]
+    parts += ["<h2>Per seed</h2>", _rows_table(sweep.get("per_seed", []))]
+    parts += ["<h2>Machine and versions</h2>", _table({**sweep.get("machine", {}), **sweep.get("versions", {})})]
+    return _page(f"chordscope sweep {folder.resolve().name}", "\n".join(parts))
+
+
+def write_sweep_report(sweep_dir) -> Path:
+    """Write ``report.html`` into a sweep folder, atomically; returns its path."""
+    folder = Path(sweep_dir)
+    return atomic_write_text(folder / "report.html", render_sweep_report(folder))
