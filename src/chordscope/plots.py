@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import publish_mode
+
 __all__ = [
     "inputs_figure",
     "curves_figure",
@@ -200,6 +202,7 @@ def save_figure(fig, path, *, dpi: int = 100) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, format="png")
+        publish_mode(tmp)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import __version__
 from .errors import OutputError, valid_non_negative_int, valid_positive_int
+from .io import publish_mode
 
 __all__ = ["run_experiment", "run_sweep", "versions", "machine", "output_folder"]
 
@@ -72,6 +73,7 @@ def output_folder(out, *, force: bool = False):
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        publish_mode(tmp, folder=True)
     except OSError as exc:
         raise OutputError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
     try:
