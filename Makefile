@@ -21,6 +21,7 @@ run: setup
 	$(BIN)/chordscope run --force
 
 test: setup
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -44,7 +44,10 @@ def main():
     args = p.parse_args()
     seeds = list(range(args.seeds))
     inputs = tutorial_inputs()
-    print(f"| recipe ({args.seeds} seeds) | at 100 % | below 70 % | worst | median / max steps to 100 % |")
+    print(
+        f"| recipe ({args.seeds} seeds) | at 100 % | below 70 % | worst "
+        "| median / max steps to 100 % |"
+    )
     print("|---|---|---|---|---|")
     results = {}
     for name, recipe in CANDIDATES.items():
@@ -71,7 +74,8 @@ def main():
             if sel.any():
                 print(
                     f"{name}: {sel.sum()} {label} networks, dead kernels per network: mean "
-                    f"{dead[sel].mean():.2f}, histogram 0..4 = {np.bincount(dead[sel], minlength=5).tolist()}"
+                    f"{dead[sel].mean():.2f}, histogram 0..4 = "
+                    f"{np.bincount(dead[sel], minlength=5).tolist()}"
                 )
 
 

@@ -40,8 +40,10 @@ def main():
     p.add_argument("--seeds", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3, help="best of this many timings")
     args = p.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
 
     t = time.perf_counter()
     inputs = tutorial_inputs()
@@ -53,9 +55,11 @@ def main():
     base, _ = best_of(lambda: train_reference(0, recipe, inputs=inputs), 1)
     print(f"seed recipe, {recipe.steps} steps of {recipe.batch_size}, 1 seed:")
     print(f"  straightforward loop (batches built per step, autograd): {base:7.3f} s")
-    print(f"  chordscope train_tutorial (incl. {len(res.checkpoints)} test evaluations): "
-          f"{fast:7.3f} s   speed-up {base / fast:5.1f}x   target < 1 s: "
-          f"{'met' if fast < 1 else 'NOT met'}")
+    print(
+        f"  chordscope train_tutorial (incl. {len(res.checkpoints)} test evaluations): "
+        f"{fast:7.3f} s   speed-up {base / fast:5.1f}x   target < 1 s: "
+        f"{'met' if fast < 1 else 'NOT met'}"
+    )
 
     seeds = list(range(args.seeds))
     batched, sweep = best_of(lambda: train_tutorial(seeds, recipe, inputs=inputs), args.repeat)
@@ -66,8 +70,10 @@ def main():
     ratio = sequential / batched
     print(f"sweep of {len(seeds)} seeds ({(sweep.test_accuracy >= 1).sum()} reach 100 %):")
     print(f"  one after another: {sequential:7.3f} s")
-    print(f"  one batched model: {batched:7.3f} s   speed-up {ratio:5.1f}x   "
-          f"targets < 10 s and >= 10x: {'met' if batched < 10 and ratio >= 10 else 'NOT met'}")
+    print(
+        f"  one batched model: {batched:7.3f} s   speed-up {ratio:5.1f}x   "
+        f"targets < 10 s and >= 10x: {'met' if batched < 10 and ratio >= 10 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ def test_seed_vocabulary_is_major_and_minor_third_dyads():
     v = get_vocabulary("seed")
     assert v.labels == ("maj", "min")
     assert v.intervals == ((0, 4), (0, 3))
-    np.testing.assert_allclose(chord_frequencies(440.0, v.intervals[0]), [440.0, 440 * 2 ** (4 / 12)])
+    np.testing.assert_allclose(
+        chord_frequencies(440.0, v.intervals[0]), [440.0, 440 * 2 ** (4 / 12)]
+    )
 
 
 def test_unknown_vocabulary():

@@ -14,25 +14,60 @@ FIGURES = {"inputs", "curves", "kernels", "feature_maps_major", "feature_maps_mi
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["run", "--seed", "3", "--epochs", "2", "--steps-per-epoch", "50", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--seed",
+                "3",
+                "--epochs",
+                "2",
+                "--steps-per-epoch",
+                "50",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def test_run_writes_every_artefact(run_dir):
     names = {p.name for p in run_dir.iterdir()}
-    assert {"model.safetensors", "model.json", "metrics.json", "history.csv", "figures", "report.html"} <= names
+    assert {
+        "model.safetensors",
+        "model.json",
+        "metrics.json",
+        "history.csv",
+        "figures",
+        "report.html",
+    } <= names
     assert {p.stem for p in (run_dir / "figures").glob("*.png")} >= FIGURES
     for p in (run_dir / "figures").glob("*.png"):
         assert p.read_bytes()[:4] == b"\x89PNG"
     m = json.loads((run_dir / "metrics.json").read_text())
-    for key in ("test_accuracy", "test_loss", "n_params", "recipe", "seed", "steps", "train_seconds"):
+    for key in (
+        "test_accuracy",
+        "test_loss",
+        "n_params",
+        "recipe",
+        "seed",
+        "steps",
+        "train_seconds",
+    ):
         assert key in m
     assert m["n_params"] == 68 and m["recipe"] == "robust" and m["seed"] == 3 and m["steps"] == 100
     assert 0.5 <= m["test_accuracy"] <= 1.0
     rows = list(csv.DictReader((run_dir / "history.csv").open()))
-    assert len(rows) == 2 and {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(rows[0])
+    assert len(rows) == 2 and {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(
+        rows[0]
+    )
     model, meta = load_model(run_dir)
-    assert meta["seed"] == 3 and meta["recipe"]["name"] == "robust" and meta["recipe"]["epochs"] == 2
+    assert (
+        meta["seed"] == 3 and meta["recipe"]["name"] == "robust" and meta["recipe"]["epochs"] == 2
+    )
     assert meta["vocabulary"]["labels"] == ["maj", "min"]
     assert meta["features"]["fmin"] == 220.0 and "torch" in meta["versions"]
     html = (run_dir / "report.html").read_text()
@@ -42,7 +77,10 @@ def test_run_writes_every_artefact(run_dir):
 
 def test_existing_folder_needs_force(run_dir, capsys):
     before = (run_dir / "metrics.json").read_text()
-    assert main(["run", "--out", str(run_dir), "--epochs", "1", "--steps-per-epoch", "10", "--quiet"]) == 2
+    assert (
+        main(["run", "--out", str(run_dir), "--epochs", "1", "--steps-per-epoch", "10", "--quiet"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("chordscope: error:") and "--force" in err and err.count("\n") == 1
     assert (run_dir / "metrics.json").read_text() == before
@@ -50,7 +88,18 @@ def test_existing_folder_needs_force(run_dir, capsys):
 
 def test_force_replaces(tmp_path):
     out = tmp_path / "r"
-    args = ["run", "--recipe", "seed", "--epochs", "1", "--steps-per-epoch", "20", "--out", str(out), "--quiet"]
+    args = [
+        "run",
+        "--recipe",
+        "seed",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "20",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     assert main(args + ["--force", "--seed", "4"]) == 0
     assert json.loads((out / "metrics.json").read_text())["seed"] == 4
@@ -59,7 +108,23 @@ def test_force_replaces(tmp_path):
 
 def test_sweep(tmp_path):
     out = tmp_path / "sw"
-    assert main(["sweep", "--seeds", "3", "--recipe", "robust", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--seeds",
+                "3",
+                "--recipe",
+                "robust",
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     s = json.loads((out / "sweep.json").read_text())
     assert s["recipe"] == "robust" and s["n_seeds"] == 3 and len(s["per_seed"]) == 3
     assert [p["seed"] for p in s["per_seed"]] == [0, 1, 2]

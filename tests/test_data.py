@@ -46,4 +46,8 @@ def test_test_set_is_fixed_and_exhaustive(inputs):
     assert x.shape == (120, 1, 36, 3) and np.bincount(y).tolist() == [60, 60]
     x2, _ = test_set(inputs, n_patterns=5)
     assert np.array_equal(x, x2)
-    np.testing.assert_allclose(x[:24, 0] - inputs.x.reshape(24, 36, 3), np.broadcast_to(test_noise(5)[0], (24, 36, 3)), atol=1e-6)
+    np.testing.assert_allclose(
+        x[:24, 0] - inputs.x.reshape(24, 36, 3),
+        np.broadcast_to(test_noise(5)[0], (24, 36, 3)),
+        atol=1e-6,
+    )

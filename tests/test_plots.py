@@ -8,7 +8,16 @@ def test_inputs_and_curves_panels(rng):
     fig = plots.inputs_figure(x, x, root_names=["A4", "B4", "C5", "D5"])
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:4] == ["A4:maj", "B4:maj", "C5:maj", "D5:maj"] and "D5:min" in titles
-    h = [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 0.9, "val_loss": 1 / e, "val_accuracy": 1.0} for e in (1, 2)]
+    h = [
+        {
+            "epoch": e,
+            "train_loss": 1 / e,
+            "train_accuracy": 0.9,
+            "val_loss": 1 / e,
+            "val_accuracy": 1.0,
+        }
+        for e in (1, 2)
+    ]
     fig = plots.curves_figure(h)
     assert [ax.get_title() for ax in fig.axes] == ["Accuracy", "Loss"]
     assert len(fig.axes[0].lines) == 2
@@ -44,11 +53,15 @@ def test_dense_annotations_are_the_transposed_weights():
 
 
 def test_sweep_figure_counts():
-    fig = plots.sweep_figure(np.array([1.0, 1.0, 0.5]), [100, 300, None], recipe="seed", steps_total=3000)
+    fig = plots.sweep_figure(
+        np.array([1.0, 1.0, 0.5]), [100, 300, None], recipe="seed", steps_total=3000
+    )
     assert "2/3" in fig.axes[0].get_title() and "1 never" in fig.axes[1].get_title()
 
 
 def test_save_figure_writes_png_atomically(tmp_path, rng):
-    path = plots.save_figure(plots.kernels_figure(rng.normal(size=(4, 1, 5, 3))), tmp_path / "f" / "k.png")
+    path = plots.save_figure(
+        plots.kernels_figure(rng.normal(size=(4, 1, 5, 3))), tmp_path / "f" / "k.png"
+    )
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in path.parent.iterdir()] == ["k.png"]

@@ -11,10 +11,31 @@ from chordscope.report import render_report, write_report, write_sweep_report
 def run_dir(tmp_path, rng):
     d = tmp_path / "run"
     d.mkdir()
-    (d / "metrics.json").write_text(json.dumps({"test_accuracy": 0.987654, "test_loss": 0.01, "recipe": "<script>alert(1)</script>", "seed": 3, "steps": 100}))
-    (d / "model.json").write_text(json.dumps({"architecture": {"name": "SeedCNN"}, "recipe": {"lr": 0.01}, "versions": {"torch": "2.13.0"}, "machine": {"cpu_count": 2}}))
+    (d / "metrics.json").write_text(
+        json.dumps(
+            {
+                "test_accuracy": 0.987654,
+                "test_loss": 0.01,
+                "recipe": "<script>alert(1)</script>",
+                "seed": 3,
+                "steps": 100,
+            }
+        )
+    )
+    (d / "model.json").write_text(
+        json.dumps(
+            {
+                "architecture": {"name": "SeedCNN"},
+                "recipe": {"lr": 0.01},
+                "versions": {"torch": "2.13.0"},
+                "machine": {"cpu_count": 2},
+            }
+        )
+    )
     (d / "history.csv").write_text("epoch,train_loss\n1,0.5\n")
-    plots.save_figure(plots.kernels_figure(rng.normal(size=(4, 1, 5, 3))), d / "figures" / "kernels.png")
+    plots.save_figure(
+        plots.kernels_figure(rng.normal(size=(4, 1, 5, 3))), d / "figures" / "kernels.png"
+    )
     return d
 
 
@@ -27,7 +48,9 @@ def test_report_is_self_contained_and_escaped(run_dir):
 
 def test_explanation_section_when_present(run_dir):
     assert "What the network learned" not in render_report(run_dir)
-    (run_dir / "explanation.json").write_text(json.dumps({"kernels": [{"sentence": "kernel 1 fires on minor thirds"}]}))
+    (run_dir / "explanation.json").write_text(
+        json.dumps({"kernels": [{"sentence": "kernel 1 fires on minor thirds"}]})
+    )
     assert "kernel 1 fires on minor thirds" in render_report(run_dir)
 
 

@@ -18,7 +18,9 @@ def test_chord_is_sum_of_notes_and_batches():
     f = np.array([[440.0, 554.37], [440.0, 523.25]])
     y = sine_chord(f, duration=0.5, sr=8000, gain=0.5)
     assert y.shape == (2, 4000)
-    np.testing.assert_allclose(y[1], sine(440.0, duration=0.5, sr=8000) + sine(523.25, duration=0.5, sr=8000))
+    np.testing.assert_allclose(
+        y[1], sine(440.0, duration=0.5, sr=8000) + sine(523.25, duration=0.5, sr=8000)
+    )
 
 
 def test_bad_duration():

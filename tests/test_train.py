@@ -25,7 +25,7 @@ def test_hand_written_gradients_equal_autograd_on_full_batches(inputs, rng):
             m.conv.weight.copy_(torch.from_numpy(rng.normal(size=(4, 1, 5, 3)).astype(np.float32)))
     plans = [draw_batches(np.random.default_rng(s), 1) for s in range(S)]
     ref_loss, ref_gW, ref_gD = [], [], []
-    for m, plan in zip(models, plans):
+    for m, plan in zip(models, plans, strict=True):
         x, y = make_batch(inputs, plan, 0)
         batches.append((x, y))
         m.zero_grad()
@@ -56,7 +56,15 @@ def test_hand_written_gradients_equal_autograd_on_full_batches(inputs, rng):
     [
         get_recipe("seed", epochs=2, steps_per_epoch=40),
         get_recipe("robust", epochs=2, steps_per_epoch=40),
-        get_recipe("seed", optimizer="adam", lr=0.01, schedule="cosine", warmup=10, epochs=1, steps_per_epoch=60),
+        get_recipe(
+            "seed",
+            optimizer="adam",
+            lr=0.01,
+            schedule="cosine",
+            warmup=10,
+            epochs=1,
+            steps_per_epoch=60,
+        ),
     ],
     ids=["seed", "robust", "adam-cosine"],
 )
@@ -86,10 +94,19 @@ def test_robust_recipe_reaches_100_percent_on_a_handful_of_seeds(inputs):
 
 
 def test_history_and_checkpoints(inputs):
-    res = train_tutorial([0], get_recipe("seed", epochs=3, steps_per_epoch=20), inputs=inputs, eval_every=25)
+    res = train_tutorial(
+        [0], get_recipe("seed", epochs=3, steps_per_epoch=20), inputs=inputs, eval_every=25
+    )
     h = res.history[0]
     assert [e["epoch"] for e in h] == [1, 2, 3] and h[-1]["step"] == 60
-    assert set(h[0]) == {"epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert set(h[0]) == {
+        "epoch",
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+    }
     assert res.checkpoints.tolist() == [25, 50, 60]
     assert res.test_curve[0, -1] == res.test_accuracy[0]
 

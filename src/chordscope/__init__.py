@@ -13,8 +13,20 @@ import importlib
 __version__ = "0.1.0"
 
 _MODULES = {
-    "chords", "synth", "features", "data", "models", "train", "evaluate", "explain",
-    "io", "plots", "report", "cli", "errors", "runs",
+    "chords",
+    "synth",
+    "features",
+    "data",
+    "models",
+    "train",
+    "evaluate",
+    "explain",
+    "io",
+    "plots",
+    "report",
+    "cli",
+    "errors",
+    "runs",
 }
 
 

@@ -120,9 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", help="output folder (default under runs/)")
         sp.add_argument("--force", action="store_true", help="replace the output folder")
         sp.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
-        sp.add_argument(
-            "--steps-per-epoch", type=int, help="override the recipe's steps per epoch"
-        )
+        sp.add_argument("--steps-per-epoch", type=int, help="override the recipe's steps per epoch")
         sp.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
 
     run = sub.add_parser("run", help="train the tutorial's network once and write a run folder")

@@ -112,7 +112,9 @@ def db_normalised(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-5) ->
     db = np.maximum(db, db.max(axis=(-2, -1), keepdims=True) - top_db)
     peak = db.max(axis=(-2, -1), keepdims=True)
     if np.any(peak <= 0):
-        raise ParameterError("cannot normalise a flat spectrogram (its maximum is 0 dB above its minimum)")
+        raise ParameterError(
+            "cannot normalise a flat spectrogram (its maximum is 0 dB above its minimum)"
+        )
     return db / peak
 
 

@@ -167,7 +167,8 @@ def load_model(path):
     for name, t in tensors.items():
         if tuple(t.shape) != tuple(expected[name].shape):
             raise ModelFileError(
-                f"{weights}: {name} has shape {tuple(t.shape)}, expected {tuple(expected[name].shape)}"
+                f"{weights}: {name} has shape {tuple(t.shape)}, "
+                f"expected {tuple(expected[name].shape)}"
             )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     return model.eval(), meta

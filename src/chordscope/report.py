@@ -26,11 +26,13 @@ _CAPTIONS = {
     "inputs": "Inputs of one training batch: CQT in dB above the clip's minimum, divided by its "
     "maximum (major on the left, minor on the right), with the batch's shared noise.",
     "curves": "Accuracy and loss per epoch, on the training batches and on 4 validation batches.",
-    "kernels": "The four learned kernels: 5 semitones (bottom = lowest) × 3 frames; red > 0, blue < 0.",
+    "kernels": "The four learned kernels: 5 semitones (bottom = lowest) × 3 frames; "
+    "red > 0, blue < 0.",
     "feature_maps_major": "Feature maps of a test example (A major): the layer's cross-correlation "
     "in valid mode; the star marks the maximum that global max pooling keeps.",
     "feature_maps_minor": "Feature maps of a test example (A minor).",
-    "dense": "Dense weights: one row per kernel, one column per class, as the tutorial prints them.",
+    "dense": "Dense weights: one row per kernel, one column per class, "
+    "as the tutorial prints them.",
     "sweep": "Left: final test accuracy over seeds. Right: fraction of seeds that stay at 100 % "
     "test accuracy from a given step on.",
 }
@@ -116,25 +118,34 @@ def render_report(run_dir) -> str:
     acc = metrics.get("test_accuracy")
     summary = (
         f"Test accuracy <b>{_e(_fmt(acc))}</b> and loss {_e(_fmt(metrics.get('test_loss')))} on "
-        f"{_e(metrics.get('n_test', '?'))} held-out examples; recipe <code>{_e(metrics.get('recipe'))}"
+        f"{_e(metrics.get('n_test', '?'))} held-out examples; "
+        f"recipe <code>{_e(metrics.get('recipe'))}"
         f"</code>, seed {_e(metrics.get('seed'))}, {_e(metrics.get('steps'))} steps in "
         f"{_e(_fmt(metrics.get('train_seconds')))} s."
     )
-    parts = [f"<h1>chordscope run: {_e(folder.resolve().name)}</h1>", f"<p class='summary'>{summary}</p>"]
+    parts = [
+        f"<h1>chordscope run: {_e(folder.resolve().name)}</h1>",
+        f"<p class='summary'>{summary}</p>",
+    ]
     parts += ["<h2>Metrics</h2>", _table(metrics)]
     parts += ["<h2>Figures</h2>", _figures(folder)]
     explanation = folder / "explanation.json"
     if explanation.is_file():
         exp = _read_json(explanation)
         items = "".join(
-            f"<li>{_e(k.get('sentence', ''))}</li>" for k in exp.get("kernels", []) if isinstance(k, dict)
+            f"<li>{_e(k.get('sentence', ''))}</li>"
+            for k in exp.get("kernels", [])
+            if isinstance(k, dict)
         )
         parts += ["<h2>What the network learned</h2>", f"<ul>{items}</ul>"]
     parts += ["<h2>Training history</h2>", _rows_table(history)]
     parts += ["<h2>Recipe</h2>", _table(meta.get("recipe", {}))]
     config = {k: meta[k] for k in ("architecture", "vocabulary", "features", "seed") if k in meta}
     parts += ["<h2>Configuration</h2>", _table(config)]
-    parts += ["<h2>Machine and versions</h2>", _table({**meta.get("machine", {}), **meta.get("versions", {})})]
+    parts += [
+        "<h2>Machine and versions</h2>",
+        _table({**meta.get("machine", {}), **meta.get("versions", {})}),
+    ]
     return _page(f"chordscope run {folder.resolve().name}", "\n".join(parts))
 
 
@@ -155,12 +166,22 @@ def render_sweep_report(sweep_dir) -> str:
         f"test accuracy; {_e(n)} seeds trained as one batched model in "
         f"{_e(_fmt(sweep.get('train_seconds')))} s."
     )
-    overview = {k: v for k, v in sweep.items() if k not in ("per_seed", "recipe_config", "versions", "machine")}
-    parts = [f"<h1>chordscope sweep: {_e(folder.resolve().name)}</h1>", f"<p class='summary'>{summary}</p>"]
+    overview = {
+        k: v
+        for k, v in sweep.items()
+        if k not in ("per_seed", "recipe_config", "versions", "machine")
+    }
+    parts = [
+        f"<h1>chordscope sweep: {_e(folder.resolve().name)}</h1>",
+        f"<p class='summary'>{summary}</p>",
+    ]
     parts += ["<h2>Summary</h2>", _table(overview), "<h2>Figures</h2>", _figures(folder)]
     parts += ["<h2>Recipe</h2>", _table(sweep.get("recipe_config", {}))]
     parts += ["<h2>Per seed</h2>", _rows_table(sweep.get("per_seed", []))]
-    parts += ["<h2>Machine and versions</h2>", _table({**sweep.get("machine", {}), **sweep.get("versions", {})})]
+    parts += [
+        "<h2>Machine and versions</h2>",
+        _table({**sweep.get("machine", {}), **sweep.get("versions", {})}),
+    ]
     return _page(f"chordscope sweep {folder.resolve().name}", "\n".join(parts))
 
 

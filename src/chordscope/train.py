@@ -73,7 +73,9 @@ class Recipe:
             valid_positive_int(name, getattr(self, name))
         valid_non_negative_int("warmup", self.warmup)
         if valid_positive_int("batch_size", self.batch_size) % 2:
-            raise ParameterError(f"batch_size={self.batch_size!r} must be even (half maj, half min)")
+            raise ParameterError(
+                f"batch_size={self.batch_size!r} must be even (half maj, half min)"
+            )
         if not self.lr > 0:
             raise ParameterError(f"lr={self.lr!r} must be positive")
 
@@ -283,7 +285,10 @@ class TrainResult:
         K, _, kh, kw = self.conv.shape[1:]
         model = SeedCNN(n_kernels=K, kernel_size=(kh, kw), n_classes=self.dense.shape[1])
         model.load_state_dict(
-            {"conv.weight": torch.from_numpy(self.conv[i]), "dense.weight": torch.from_numpy(self.dense[i])}
+            {
+                "conv.weight": torch.from_numpy(self.conv[i]),
+                "dense.weight": torch.from_numpy(self.dense[i]),
+            }
         )
         return model
 
@@ -341,7 +346,9 @@ def train_tutorial(
     PbT = Pb.t().contiguous()
     onehot = torch.eye(C).repeat_interleave(R, dim=0)  # (U, C)
     init = [initial_weights(s, recipe, model0) for s in seeds]
-    W = torch.from_numpy(np.stack([w["conv.weight"].reshape(len(w["conv.weight"]), -1) for w in init]))
+    W = torch.from_numpy(
+        np.stack([w["conv.weight"].reshape(len(w["conv.weight"]), -1) for w in init])
+    )
     D = torch.from_numpy(np.stack([w["dense.weight"] for w in init]))
     W, D = W.contiguous(), D.contiguous()
     rngs = [streams(s) for s in seeds]
@@ -350,7 +357,9 @@ def train_tutorial(
     state_W, state_D = {}, {}
 
     def plan_tensors(kind, n):
-        plans = [draw_batches(r[kind], n, batch_size=recipe.batch_size, shape=inputs.shape) for r in rngs]
+        plans = [
+            draw_batches(r[kind], n, batch_size=recipe.batch_size, shape=inputs.shape) for r in rngs
+        ]
         counts = np.stack([_root_counts(p, R) for p in plans])  # (S, n, R)
         wts = np.concatenate([counts] * C, axis=-1) / (C * counts.sum(-1, keepdims=True))
         Pn = _patches(np.stack([p.noise for p in plans]), ks)  # (S, n, P, F)
@@ -365,7 +374,9 @@ def train_tutorial(
         sum_loss = torch.zeros(S)
         sum_acc = torch.zeros(S)
         for i in range(recipe.steps_per_epoch):
-            loss, acc, dW, dD = _forward_backward(W, D, Pb, PbT, Pn_all[:, i], wts_all[:, i], onehot)
+            loss, acc, dW, dD = _forward_backward(
+                W, D, Pb, PbT, Pn_all[:, i], wts_all[:, i], onehot
+            )
             sum_loss += loss
             sum_acc += acc
             lr = recipe.learning_rate(t)
@@ -380,9 +391,7 @@ def train_tutorial(
         val_loss = torch.zeros(S)
         val_acc = torch.zeros(S)
         for i in range(recipe.val_steps):
-            lo, ac, _, _ = _forward_backward(
-                W, D, Pb, PbT, Pn_v[:, i], wts_v[:, i], onehot, False
-            )
+            lo, ac, _, _ = _forward_backward(W, D, Pb, PbT, Pn_v[:, i], wts_v[:, i], onehot, False)
             val_loss += lo / recipe.val_steps
             val_acc += ac / recipe.val_steps
         n = recipe.steps_per_epoch
@@ -446,12 +455,16 @@ def train_reference(seed: int, recipe: Recipe | str = "seed", *, inputs=None, st
     update = _OPTIMIZERS[recipe.optimizer]
     t = 0
     for _epoch in range(recipe.epochs):
-        plan = draw_batches(rng, recipe.steps_per_epoch, batch_size=recipe.batch_size, shape=inputs.shape)
+        plan = draw_batches(
+            rng, recipe.steps_per_epoch, batch_size=recipe.batch_size, shape=inputs.shape
+        )
         for i in range(recipe.steps_per_epoch):
             if t == steps:
                 return model
             x, y = make_batch(inputs, plan, i)
-            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+            loss = torch.nn.functional.cross_entropy(
+                model(torch.from_numpy(x)), torch.from_numpy(y)
+            )
             model.zero_grad()
             loss.backward()
             with torch.no_grad():
