@@ -81,6 +81,7 @@ def _cmd_sweep(args) -> int:
             force=args.force,
             epochs=args.epochs,
             steps_per_epoch=args.steps_per_epoch,
+            explain=args.explain,
             progress=update,
         )
     finally:
@@ -95,6 +96,19 @@ def _cmd_sweep(args) -> int:
             f"{out}: {n_ok}/{s['n_seeds']} seeds reach 100 % test accuracy "
             f"(recipe {s['recipe']}, {s['train_seconds']:.2f} s)"
         )
+    return 0
+
+
+def _cmd_explain(args) -> int:
+    import json
+
+    from .runs import explain_to
+
+    out = explain_to(args.model, out=args.out)
+    if not args.quiet:
+        for k in json.loads((out / "explanation.json").read_text())["kernels"]:
+            print(k["sentence"])
+        print(f"wrote {out / 'explanation.json'} and figures/explain_*.png")
     return 0
 
 
@@ -131,8 +145,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="train many seeds at once; write sweep.json")
     sweep.add_argument("--seeds", type=int, required=True, help="number of seeds")
     sweep.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    sweep.add_argument(
+        "--explain", action="store_true", help="explain every seed; write census.json"
+    )
     common(sweep)
     sweep.set_defaults(func=_cmd_sweep)
+
+    exp = sub.add_parser("explain", help="measure what every kernel learned")
+    exp.add_argument("model", help="a run folder or a .safetensors model file")
+    exp.add_argument("--out", help="output folder (default: the model's folder)")
+    exp.add_argument("--quiet", action="store_true")
+    exp.set_defaults(func=_cmd_explain)
 
     rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
     rep.add_argument("run_dir")

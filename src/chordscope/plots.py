@@ -25,6 +25,10 @@ __all__ = [
     "feature_maps_figure",
     "dense_figure",
     "sweep_figure",
+    "tuning_figure",
+    "selectivity_figure",
+    "semitone_kernels_figure",
+    "census_figure",
     "save_figure",
 ]
 
@@ -191,6 +195,98 @@ def sweep_figure(test_accuracy, steps_to_perfect, *, recipe: str, steps_total: i
     axes[1].set_xlabel("training steps")
     axes[1].set_ylabel("fraction of seeds at 100 % from then on")
     axes[1].set_title(f"steps to perfect test accuracy ({never} never)")
+    return fig
+
+
+def tuning_figure(explanation: dict):
+    """Per kernel: mean pooled activation against interval size (0 = one tone), and triads."""
+    ks = explanation["kernels"]
+    fig = _figure((3 * len(ks), 3.6))
+    axes = np.atleast_1d(fig.subplots(1, len(ks), sharey=True))
+    for ax, e in zip(axes, ks, strict=True):
+        iv = e["tuning"]["intervals"]
+        xs = [int(i) for i in iv]
+        ax.bar(xs, [iv[str(i)] for i in xs], color="tab:gray")
+        for i, c in ((3, "tab:blue"), (4, "tab:red")):
+            ax.bar([i], [iv[str(i)]], color=c)
+        tri = e["tuning"]["triads"]
+        ax.plot(range(14, 14 + len(tri)), list(tri.values()), "D", color="black")
+        ax.set_xticks(
+            list(range(0, 13, 2)) + list(range(14, 14 + len(tri))),
+            [str(i) for i in range(0, 13, 2)] + list(tri),
+            fontsize=7,
+        )
+        ax.set_title(f"kernel {e['kernel']}: {e['role']}", fontsize=9)
+        ax.set_xlabel("interval (semitones) | triads")
+    axes[0].set_ylabel("mean pooled activation")
+    fig.suptitle("interval tuning on clean sine probes (blue: minor third, red: major third)")
+    return fig
+
+
+def selectivity_figure(explanation: dict):
+    """Per kernel: histograms of the pooled activation for each class on the test set."""
+    ks = explanation["kernels"]
+    fig = _figure((3 * len(ks), 3.4))
+    axes = np.atleast_1d(fig.subplots(1, len(ks)))
+    for ax, e in zip(axes, ks, strict=True):
+        s = e["selectivity"]
+        edges = np.array(s["histogram_edges"], dtype=float)
+        for (lab, counts), c in zip(s["histogram"].items(), ("tab:red", "tab:blue"), strict=False):
+            ax.stairs(counts, edges, label=lab, color=c, fill=True, alpha=0.5)
+        ax.set_title(f"kernel {e['kernel']}: AUC {s['auc_preferred']:.2f}", fontsize=9)
+        ax.set_xlabel("pooled activation")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("test inputs")
+    return fig
+
+
+def semitone_kernels_figure(conv, explanation: dict):
+    """The kernels with their rows labelled in semitones relative to the chord root.
+
+    Row ``j`` of kernel ``k`` is placed at ``typical_offset + j``: where, on the test set, the
+    kernel's maximum most often sits relative to the root.
+    """
+    conv = np.asarray(conv)
+    K, _, kh, kw = conv.shape
+    vmax = float(np.abs(conv).max()) or 1.0
+    fig = _figure((3 * K, 4))
+    axes = np.atleast_1d(fig.subplots(1, K))
+    for k, ax in enumerate(axes):
+        e = explanation["kernels"][k]
+        off = e["where"]["typical_offset"]
+        im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
+        ax.set_yticks(range(kh), [f"{off + j:+d}" if off is not None else "?" for j in range(kh)])
+        ax.set_xticks(range(kw))
+        ax.set_xlabel("frames")
+        ax.set_title(f"kernel {k + 1}: {e['role']}", fontsize=9)
+        if k == 0:
+            ax.set_ylabel("semitones above the root")
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label="weight")
+    return fig
+
+
+def census_figure(census: dict):
+    """Roles over the seeds of a sweep, split by success, and the mean kernel of each cluster."""
+    roles = census["roles"]
+    names = sorted(roles)
+    fig = _figure((12, 4.2))
+    gs = fig.add_gridspec(2, max(2, len(census["clusters"])))
+    ax = fig.add_subplot(gs[:, 0])
+    ok = [census["roles_by_outcome"]["perfect"].get(n, 0) for n in names]
+    bad = [census["roles_by_outcome"]["failed"].get(n, 0) for n in names]
+    ax.barh(names, ok, color="tab:green", label="seeds at 100 %")
+    ax.barh(names, bad, left=ok, color="tab:orange", label="failed seeds")
+    ax.set_xlabel("kernels")
+    ax.legend(fontsize=8)
+    ax.set_title(f"kernel roles over {census['n_seeds']} seeds")
+    clusters = census["clusters"]
+    vmax = max(float(np.abs(np.array(c["centroid"])).max()) for c in clusters) or 1.0
+    for i, c in enumerate(clusters[: gs.ncols - 1]):
+        a = fig.add_subplot(gs[:, i + 1])
+        a.imshow(np.array(c["centroid"]), cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
+        a.set_title(f"{c['size']} kernels\n{c['top_role']}", fontsize=8)
+        a.set_xticks([])
+        a.set_yticks(range(len(c["centroid"])))
     return fig
 
 

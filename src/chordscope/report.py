@@ -33,6 +33,14 @@ _CAPTIONS = {
     "feature_maps_minor": "Feature maps of a test example (A minor).",
     "dense": "Dense weights: one row per kernel, one column per class, "
     "as the tutorial prints them.",
+    "explain_tuning": "Interval tuning: mean pooled activation of each kernel on clean sine probes "
+    "(single tones = 0, intervals of 1..12 semitones over all 12 roots; diamonds: triads).",
+    "explain_selectivity": "Pooled activation per class on the test set; AUC of the class the "
+    "kernel prefers.",
+    "explain_kernels": "The kernels with rows labelled in semitones above the chord root, at the "
+    "position where each kernel most often fires on the test set.",
+    "census": "Kernel roles over the seeds, split by whether the seed reached 100 %, and the "
+    "mean shape of each cluster of normalised kernels.",
     "sweep": "Left: final test accuracy over seeds. Right: fraction of seeds that stay at 100 % "
     "test accuracy from a given step on.",
 }
@@ -176,6 +184,10 @@ def render_sweep_report(sweep_dir) -> str:
         f"<p class='summary'>{summary}</p>",
     ]
     parts += ["<h2>Summary</h2>", _table(overview), "<h2>Figures</h2>", _figures(folder)]
+    if (folder / "census.json").is_file():
+        cen = _read_json(folder / "census.json")
+        overview_c = {k: v for k, v in cen.items() if k not in ("per_seed", "clusters")}
+        parts += ["<h2>Census of kernel roles</h2>", _table(overview_c)]
     parts += ["<h2>Recipe</h2>", _table(sweep.get("recipe_config", {}))]
     parts += ["<h2>Per seed</h2>", _rows_table(sweep.get("per_seed", []))]
     parts += [

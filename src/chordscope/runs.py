@@ -23,7 +23,15 @@ from . import __version__
 from .errors import OutputError, valid_non_negative_int, valid_positive_int
 from .io import publish_mode
 
-__all__ = ["run_experiment", "run_sweep", "versions", "machine", "output_folder"]
+__all__ = [
+    "run_experiment",
+    "run_sweep",
+    "explain_to",
+    "census",
+    "versions",
+    "machine",
+    "output_folder",
+]
 
 
 def versions() -> dict:
@@ -155,6 +163,7 @@ def run_experiment(
     Path of the run folder.
     """
     from .data import tutorial_inputs
+    from .explain import explain_tutorial
     from .io import save_model, write_csv, write_json
     from .report import write_report
     from .train import train_tutorial
@@ -178,8 +187,116 @@ def run_experiment(
         write_json(tmp / "metrics.json", _metrics(result, 0))
         write_csv(tmp / "history.csv", result.history[0])
         _figures(tmp, result, inputs, model)
+        _write_explanation(tmp, result.conv[0], explain_tutorial(model, inputs.config))
         write_report(tmp)
     return out
+
+
+def _write_explanation(folder: Path, conv, explanation: dict) -> None:
+    from . import plots
+    from .io import write_json
+
+    write_json(folder / "explanation.json", explanation)
+    figs = folder / "figures"
+    plots.save_figure(plots.tuning_figure(explanation), figs / "explain_tuning.png")
+    plots.save_figure(plots.selectivity_figure(explanation), figs / "explain_selectivity.png")
+    plots.save_figure(
+        plots.semitone_kernels_figure(conv, explanation), figs / "explain_kernels.png"
+    )
+
+
+def explain_to(model_path, *, out=None) -> Path:
+    """Explain a saved model and write ``explanation.json`` and figures into ``out``.
+
+    ``out`` defaults to the run folder (or the model file's folder). If ``out`` is a run folder,
+    its ``report.html`` is rewritten with the explanation. Everything is computed before the
+    first file is written, so a bad model leaves nothing behind.
+    """
+    from .explain import explain_file, first_conv
+    from .report import write_report
+
+    model_path = Path(model_path)
+    explanation, model, _ = explain_file(model_path)
+    if out is None:
+        out = model_path if model_path.is_dir() else model_path.parent
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
+    _write_explanation(out, first_conv(model).weight.detach().numpy(), explanation)
+    if (out / "metrics.json").is_file() and (out / "model.json").is_file():
+        write_report(out)
+    return out
+
+
+def census(result, explanations: list[dict], *, n_clusters: int = 6, seed: int = 0) -> dict:
+    """Roles of every kernel over the seeds of a sweep, and clusters of kernel shapes.
+
+    Kernels are normalised to unit length and clustered with k-means (k-means++ start drawn
+    from ``seed``); each cluster reports its size, centroid and most common role.
+    """
+    roles_all = [[k["role"] for k in e["kernels"]] for e in explanations]
+    perfect = result.test_accuracy >= 1.0
+    from collections import Counter
+
+    def count(sel):
+        c = Counter(r for i, rs in enumerate(roles_all) if sel[i] for r in rs)
+        return dict(sorted(c.items()))
+
+    flat = result.conv.reshape(-1, result.conv[0, 0].size)
+    unit = flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
+    labels, centroids = _kmeans(unit, min(n_clusters, len(unit)), np.random.default_rng(seed))
+    role_flat = [r for rs in roles_all for r in rs]
+    clusters = []
+    for c in np.argsort(-np.bincount(labels, minlength=len(centroids))):
+        members = np.flatnonzero(labels == c)
+        if len(members) == 0:
+            continue
+        rc = Counter(role_flat[i] for i in members)
+        clusters.append(
+            {
+                "size": int(len(members)),
+                "centroid": np.round(centroids[c].reshape(result.conv.shape[-2:]), 4).tolist(),
+                "top_role": rc.most_common(1)[0][0],
+                "roles": dict(sorted(rc.items())),
+            }
+        )
+    n_ok = int(perfect.sum())
+    return {
+        "recipe": result.recipe.name,
+        "n_seeds": len(result.seeds),
+        "roles": count(np.ones(len(roles_all), bool)),
+        "roles_by_outcome": {"perfect": count(perfect), "failed": count(~perfect)},
+        "n_perfect": n_ok,
+        "n_failed": len(result.seeds) - n_ok,
+        "mean_dead_per_model": {
+            "perfect": _mean_count(roles_all, perfect, "dead"),
+            "failed": _mean_count(roles_all, ~perfect, "dead"),
+        },
+        "clusters": clusters,
+        "per_seed": [{"seed": s, "roles": roles_all[i]} for i, s in enumerate(result.seeds)],
+    }
+
+
+def _mean_count(roles_all, sel, role):
+    rows = [rs.count(role) for i, rs in enumerate(roles_all) if sel[i]]
+    return round(float(np.mean(rows)), 4) if rows else None
+
+
+def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 50):
+    """Plain k-means with a k-means++ start; returns (labels, centroids)."""
+    centroids = [x[rng.integers(len(x))]]
+    for _ in range(1, k):
+        d = np.min(((x[:, None] - np.array(centroids)[None]) ** 2).sum(-1), axis=1)
+        p = d / d.sum() if d.sum() > 0 else None
+        centroids.append(x[rng.choice(len(x), p=p)])
+    c = np.array(centroids)
+    for _ in range(iters):
+        labels = ((x[:, None] - c[None]) ** 2).sum(-1).argmin(1)
+        new = np.array([x[labels == j].mean(0) if (labels == j).any() else c[j] for j in range(k)])
+        if np.allclose(new, c):
+            break
+        c = new
+    return labels, c
 
 
 def _recipe(recipe, epochs, steps_per_epoch):
@@ -229,12 +346,15 @@ def run_sweep(
     force: bool = False,
     epochs: int | None = None,
     steps_per_epoch: int | None = None,
+    explain: bool = False,
     progress=None,
 ) -> Path:
     """Train seeds ``first_seed .. first_seed + n_seeds - 1`` as one batched model.
 
     Writes ``sweep.json`` (recipe, n_seeds, success_rate, per_seed), ``figures/sweep.png`` and
-    ``report.html`` into ``out`` (default ``runs/sweep-<recipe>-<n_seeds>``).
+    ``report.html`` into ``out`` (default ``runs/sweep-<recipe>-<n_seeds>``). With
+    ``explain=True`` every seed's network is explained and ``census.json`` and
+    ``figures/census.png`` are added (see :func:`census`).
 
     Returns
     -------
@@ -283,5 +403,12 @@ def run_sweep(
             steps_total=recipe.steps,
         )
         plots.save_figure(fig, tmp / "figures" / "sweep.png")
+        if explain:
+            from .explain import explain_tutorial
+
+            exps = [explain_tutorial(result.model(i)) for i in range(len(seeds))]
+            cen = census(result, exps)
+            write_json(tmp / "census.json", cen)
+            plots.save_figure(plots.census_figure(cen), tmp / "figures" / "census.png")
         write_sweep_report(tmp)
     return out
