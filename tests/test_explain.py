@@ -1,0 +1,208 @@
+"""explain recovers the meaning of planted kernels, agrees with ablation on a trained model,
+and reads feature maps as the layer computes them."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+
+from chordscope.cli import main
+from chordscope.errors import ParameterError
+from chordscope.explain import Probes, explain, explain_tutorial, feature_maps, tutorial_probes
+from chordscope.io import save_model
+from chordscope.models import SeedCNN
+from chordscope.train import train_tutorial
+
+# Hand-set kernels, rows = semitones above the kernel's lowest row, same weights in all 3 frames.
+MINOR_THIRD = [1, 0.25, 0.25, 1, -0.25]  # root and minor third up, major third down
+MAJOR_THIRD = [1, -0.25, -0.25, -0.25, 1]  # root and major third up, the notes between down
+ONE_TONE = [0, 0, 1, 0, 0]
+DEAD = [-1, -1, -1, -1, -1]  # inputs are >= 0: never above 0
+
+
+def planted(rows, dense):
+    m = SeedCNN()
+    w = np.stack([np.repeat(np.array(r, float)[:, None], 3, axis=1) for r in rows])[:, None]
+    with torch.no_grad():
+        m.conv.weight.copy_(torch.tensor(w, dtype=torch.float32))
+        m.dense.weight.copy_(torch.tensor(dense, dtype=torch.float32))
+    return m
+
+
+@pytest.fixture(scope="module")
+def model_a():
+    # k1 minor-third detector voting min, k2 major-third detector voting maj,
+    # k3 dead, k4 a major-third detector wired to a dense column of zeros
+    m = planted(
+        [MINOR_THIRD, MAJOR_THIRD, DEAD, MAJOR_THIRD], [[-1.7, 2.5, 1, 0], [1.7, -2.5, -1, 0]]
+    )
+    return m, explain_tutorial(m)
+
+
+@pytest.fixture(scope="module")
+def model_b():
+    # k1 = k2: identical single-tone kernels with small votes, then the two detectors
+    m = planted(
+        [ONE_TONE, ONE_TONE, MINOR_THIRD, MAJOR_THIRD],
+        [[-0.02, -0.02, -1.7, 2.5], [0.02, 0.02, 1.7, -2.5]],
+    )
+    return m, explain_tutorial(m)
+
+
+def test_planted_detectors_dead_and_unused(model_a):
+    _, e = model_a
+    k = e["kernels"]
+    assert e["baseline"]["accuracy"] == 1.0
+    assert [x["role"] for x in k] == ["min detector", "maj detector", "dead", "unused"]
+    assert k[0]["tuning"]["preferred_interval"] == 3 and k[1]["tuning"]["preferred_interval"] == 4
+    assert k[0]["selectivity"]["prefers"] == "min" and k[0]["selectivity"]["auc"] > 0.99
+    assert k[1]["selectivity"]["prefers"] == "maj" and k[1]["selectivity"]["auc"] < 0.01
+    assert k[0]["contribution"]["votes_for"] == "min" and k[1]["contribution"]["votes_for"] == "maj"
+    assert k[2]["selectivity"]["active_fraction"] == 0
+    assert k[3]["duplicates"] == [2] and k[1]["duplicates"] == [4]
+    # the kernels' lowest row sits on the root
+    assert k[0]["where"]["typical_offset"] == 0 and k[1]["where"]["typical_offset"] == 0
+
+
+def test_planted_ablation_effects(model_a):
+    _, e = model_a
+    k = e["kernels"]
+    # without either detector the network answers one class for everything
+    assert k[0]["ablation"]["accuracy_without"] == 0.5
+    assert k[1]["ablation"]["accuracy_without"] == 0.5
+    assert k[2]["ablation"]["accuracy_change"] == 0 and k[3]["ablation"]["accuracy_change"] == 0
+    assert k[2]["ablation"]["loss_change"] == 0 and k[3]["ablation"]["loss_change"] == 0
+    assert "dead" in k[2]["sentence"] and "3-semitone" in k[0]["sentence"]
+    assert "drops accuracy to 0.50" in k[0]["sentence"]
+
+
+def test_planted_identical_kernels_are_redundant_duplicates(model_b):
+    m, e = model_b
+    k = e["kernels"]
+    assert k[0]["duplicates"] == [2] and k[1]["duplicates"] == [1]
+    assert k[0]["role"] == k[1]["role"] == "redundant"
+    assert k[0]["selectivity"] == k[1]["selectivity"] and k[0]["tuning"] == k[1]["tuning"]
+    assert [x["role"] for x in k[2:]] == ["min detector", "maj detector"]
+    assert k[0]["tuning"]["intervals"]["0"] > 0  # a single tone is enough to drive it
+
+
+def test_roles_agree_with_ablation_on_a_trained_model():
+    res = train_tutorial([0, 1, 2], "seed")  # the tutorial's recipe: some kernels die
+    roles = []
+    for i in range(3):
+        e = explain_tutorial(res.model(i))
+        for k in e["kernels"]:
+            change = abs(k["ablation"]["accuracy_change"])
+            roles.append(k["role"])
+            if k["role"].endswith("detector") or k["role"] == "mixed":
+                assert change >= 0.01
+            else:
+                assert k["role"] in ("dead", "redundant", "unused") and change < 0.01
+    assert "dead" in roles and any(r.endswith("detector") or r == "mixed" for r in roles)
+
+
+def test_feature_maps_are_the_layers_cross_correlation(rng):
+    m = planted([MINOR_THIRD, MAJOR_THIRD, DEAD, ONE_TONE], np.zeros((2, 4)))
+    with torch.no_grad():
+        m.conv.weight.add_(torch.from_numpy(rng.normal(size=(4, 1, 5, 3)).astype(np.float32)))
+    x = rng.random((2, 1, 36, 3)).astype(np.float32)
+    maps = feature_maps(m, x)
+    for i in range(2):
+        for k in range(4):
+            w = m.conv.weight[k, 0].detach().numpy()
+            np.testing.assert_allclose(
+                maps[i, k], scipy.signal.correlate2d(x[i, 0], w, "valid"), atol=1e-5
+            )
+    torch.testing.assert_close(torch.from_numpy(maps), m.conv(torch.from_numpy(x)).detach())
+
+
+def test_empty_probe_set(model_a):
+    m, _ = model_a
+    empty = Probes(np.zeros((0, 1, 36, 3), np.float32), np.array([]), np.array([]), np.array([]))
+    x = np.zeros((2, 1, 36, 3), np.float32)
+    with pytest.raises(ParameterError, match="probe set is empty"):
+        explain(
+            m, test_x=x, test_y=np.array([0, 1]), test_root_bin=np.array([12, 12]), probes=empty
+        )
+
+
+def test_probes_cover_tones_intervals_and_triads():
+    p = tutorial_probes()
+    assert p.x.shape == (12 * 13 + 12 * 4, 1, 36, 3)
+    assert set(p.name[p.kind == "interval"]) == {str(i) for i in range(13)}
+    assert set(p.name[p.kind == "triad"]) == {"maj", "min", "dim", "aug"}
+
+
+def test_cli_explain_twice_identical(tmp_path, model_a):
+    m, _ = model_a
+    save_model(tmp_path / "m.safetensors", m, {"vocabulary": {"labels": ["maj", "min"]}})
+    out1, out2 = tmp_path / "e1", tmp_path / "e2"
+    assert main(["explain", str(tmp_path / "m.safetensors"), "--out", str(out1), "--quiet"]) == 0
+    assert main(["explain", str(tmp_path / "m.safetensors"), "--out", str(out2), "--quiet"]) == 0
+    a, b = (out1 / "explanation.json").read_bytes(), (out2 / "explanation.json").read_bytes()
+    assert a == b
+    assert [k["role"] for k in json.loads(a)["kernels"]] == [
+        "min detector",
+        "maj detector",
+        "dead",
+        "unused",
+    ]
+    assert {p.name for p in (out1 / "figures").iterdir()} == {
+        "explain_tuning.png",
+        "explain_selectivity.png",
+        "explain_kernels.png",
+    }
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "architecture"])
+def test_cli_explain_bad_model(tmp_path, capsys, damage):
+    save_model(tmp_path / "m.safetensors", SeedCNN(), {"vocabulary": {"labels": ["maj", "min"]}})
+    target = tmp_path / "m.safetensors"
+    if damage == "missing":
+        target = tmp_path / "nope.safetensors"
+    elif damage == "corrupt":
+        target.write_bytes(b"garbage")
+    else:
+        meta = json.loads((tmp_path / "m.json").read_text())
+        meta["architecture"]["name"] = "Mystery"
+        (tmp_path / "m.json").write_text(json.dumps(meta))
+    out = tmp_path / "out"
+    assert main(["explain", str(target), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chordscope: error:") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_run_includes_explanation_and_sweep_census(tmp_path):
+    run = tmp_path / "run"
+    assert main(["run", "--epochs", "2", "--out", str(run), "--quiet"]) == 0
+    e = json.loads((run / "explanation.json").read_text())
+    assert len(e["kernels"]) == 4 and all(k["sentence"] for k in e["kernels"])
+    html = (run / "report.html").read_text()
+    assert "What the network learned" in html and e["kernels"][0]["sentence"].split(",")[0] in html
+    sw = tmp_path / "sweep"
+    assert (
+        main(
+            [
+                "sweep",
+                "--seeds",
+                "4",
+                "--recipe",
+                "seed",
+                "--epochs",
+                "2",
+                "--explain",
+                "--out",
+                str(sw),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    c = json.loads((sw / "census.json").read_text())
+    assert c["n_seeds"] == 4 and sum(c["roles"].values()) == 16
+    assert sum(cl["size"] for cl in c["clusters"]) == 16
+    assert c["n_perfect"] + c["n_failed"] == 4
+    assert (sw / "figures" / "census.png").is_file()
