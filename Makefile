@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/chordscope run --force
 
 test: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/python -m pytest -q
 
 bench: setup
