@@ -46,12 +46,12 @@ display(plots.inputs_figure(x[:64, 0], x[64:, 0]))""",
         """## Train with the tutorial's own recipe
 
 `"seed"` is the tutorial's recipe: Glorot initialisation, SGD with Nesterov momentum, 15 epochs of
-200 steps. Seed 3 is one that trains well; the accuracy is measured on a fixed test set of 2400
+200 steps. Seed 2 is one that trains well; the accuracy is measured on a fixed test set of 2400
 examples that training never sees.""",
     ),
     (
         "code",
-        """res = train_tutorial([3], "seed")
+        """res = train_tutorial([2], "seed")
 model = res.model(0)
 print("test accuracy", res.test_accuracy[0], "loss", round(res.test_loss[0], 4))
 display(plots.curves_figure(res.history[0]))""",
