@@ -270,8 +270,9 @@ def census_figure(census: dict):
     roles = census["roles"]
     names = sorted(roles)
     fig = _figure((12, 4.2))
-    gs = fig.add_gridspec(2, max(2, len(census["clusters"])))
-    ax = fig.add_subplot(gs[:, 0])
+    n_cl = len(census["clusters"])
+    gs = fig.add_gridspec(1, 1 + n_cl, width_ratios=[2.5] + [1] * n_cl)
+    ax = fig.add_subplot(gs[0, 0])
     ok = [census["roles_by_outcome"]["perfect"].get(n, 0) for n in names]
     bad = [census["roles_by_outcome"]["failed"].get(n, 0) for n in names]
     ax.barh(names, ok, color="tab:green", label="seeds at 100 %")
@@ -281,8 +282,8 @@ def census_figure(census: dict):
     ax.set_title(f"kernel roles over {census['n_seeds']} seeds")
     clusters = census["clusters"]
     vmax = max(float(np.abs(np.array(c["centroid"])).max()) for c in clusters) or 1.0
-    for i, c in enumerate(clusters[: gs.ncols - 1]):
-        a = fig.add_subplot(gs[:, i + 1])
+    for i, c in enumerate(clusters):
+        a = fig.add_subplot(gs[0, i + 1])
         a.imshow(np.array(c["centroid"]), cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
         a.set_title(f"{c['size']} kernels\n{c['top_role']}", fontsize=8)
         a.set_xticks([])
