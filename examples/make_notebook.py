@@ -22,7 +22,6 @@ measure what each kernel does instead.""",
     (
         "code",
         """%matplotlib inline
-import numpy as np
 import torch
 from IPython.display import display
 
@@ -31,7 +30,7 @@ from chordscope.data import draw_batches, make_batch, streams, test_noise, tutor
 from chordscope.explain import explain_tutorial
 from chordscope.train import train_tutorial
 
-inputs = tutorial_inputs()          # the 24 clean inputs (12 roots x maj/min), computed once
+inputs = tutorial_inputs()  # the 24 clean inputs (12 roots x maj/min), computed once
 inputs.x.shape""",
     ),
     ("md", "## The inputs: major (left) and minor (right), with a batch's shared noise"),
