@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from chordscope.cli import main
@@ -174,3 +175,124 @@ def _exit_code(argv):
         return main(argv)
     except SystemExit as exc:
         return exc.code
+
+
+def test_synth_one_wav_per_label(tmp_path):
+    from scipy.io import wavfile
+
+    out = tmp_path / "wav"
+    assert (
+        main(
+            [
+                "synth",
+                "C:maj",
+                "A:min7",
+                "G:7/3",
+                "N",
+                "--synth",
+                "pluck",
+                "--duration",
+                "0.5",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["00_C_maj.wav", "01_A_min7.wav", "02_G_7_over_3.wav", "03_N.wav"]
+    sr, y = wavfile.read(out / "00_C_maj.wav")
+    assert sr == 16000 and len(y) == 8000 and y.dtype.name == "int16" and np.abs(y).max() > 1000
+    assert not wavfile.read(out / "03_N.wav")[1].any()  # N is silence
+    again = tmp_path / "again"
+    assert (
+        main(
+            [
+                "synth",
+                "C:maj",
+                "A:min7",
+                "G:7/3",
+                "N",
+                "--synth",
+                "pluck",
+                "--duration",
+                "0.5",
+                "--out",
+                str(again),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (again / "01_A_min7.wav").read_bytes() == (out / "01_A_min7.wav").read_bytes()
+
+
+def test_synth_sequence_with_lab(tmp_path):
+    from chordscope.io import read_lab
+
+    out = tmp_path / "seq"
+    argv = [
+        "synth",
+        "--sequence",
+        "C:maj D:min7 G:7",
+        "--durations",
+        "1 0.5 2",
+        "--synth",
+        "sine",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    intervals, labels = read_lab(out / "sequence.lab")
+    assert labels == ["C:maj", "D:min7", "G:7"]
+    np.testing.assert_allclose(intervals, [[0, 1], [1, 1.5], [1.5, 3.5]])
+    from scipy.io import wavfile
+
+    assert len(wavfile.read(out / "sequence.wav")[1]) == 3.5 * 16000
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["C:major"], "unknown quality 'major'"),
+        (["C:maj", "--synth", "fm"], "synth='fm'"),
+        (["C:maj", "--synth", "soundfont", "--program", "200"], "program=200"),
+        (["C:maj", "--program", "3"], "need --synth soundfont"),
+        (["C:maj", "--snr", "loud"], "snr='loud'"),
+        (["C:maj", "--sequence", "D:min"], "not both"),
+        (["C:maj", "--durations", "1"], "--durations needs --sequence"),
+        (["--sequence", "C:maj D:min", "--durations", "1"], "durations must be 2"),
+        (["C:maj", "--synth", "soundfont", "--soundfont", "/no/such.sf2"], "not found"),
+        ([], "no chord labels"),
+    ],
+)
+def test_synth_bad_input(tmp_path, capsys, argv, match):
+    out = tmp_path / "o"
+    assert _exit_code(["synth", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chordscope: error:") and match in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_synth_not_a_soundfont(tmp_path, capsys):
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"not a soundfont at all")
+    assert (
+        main(
+            [
+                "synth",
+                "C:maj",
+                "--synth",
+                "soundfont",
+                "--soundfont",
+                str(fake),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
+    assert "not a SoundFont" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -112,6 +112,45 @@ def _cmd_explain(args) -> int:
     return 0
 
 
+def _cmd_synth(args) -> int:
+    from .errors import ParameterError
+    from .runs import write_synth
+
+    if args.sequence is not None and args.labels:
+        raise ParameterError("give chord labels or --sequence, not both")
+    if args.durations is not None and args.sequence is None:
+        raise ParameterError("--durations needs --sequence")
+    if args.synth != "soundfont" and (args.program is not None or args.soundfont is not None):
+        raise ParameterError("--program and --soundfont need --synth soundfont")
+    labels = args.sequence.split() if args.sequence is not None else args.labels
+    durations = None
+    if args.durations is not None:
+        try:
+            durations = [float(d) for d in args.durations.split()]
+        except ValueError:
+            raise ParameterError(f"--durations {args.durations!r} must be numbers") from None
+    paths = write_synth(
+        labels,
+        out=args.out,
+        synth=args.synth,
+        seed=args.seed,
+        duration=args.duration,
+        sr=args.sr,
+        program=0 if args.program is None else args.program,
+        soundfont=args.soundfont or "fluidr3",
+        random_voicing=args.random_voicing,
+        snr=args.snr,
+        noise=args.noise,
+        reverb_rt60=args.reverb,
+        sequence=args.sequence is not None,
+        durations=durations,
+    )
+    if not args.quiet:
+        for p in paths:
+            print(p)
+    return 0
+
+
 def _cmd_report(args) -> int:
     from pathlib import Path
 
@@ -156,6 +195,26 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", help="output folder (default: the model's folder)")
     exp.add_argument("--quiet", action="store_true")
     exp.set_defaults(func=_cmd_explain)
+
+    syn = sub.add_parser("synth", help="render chord labels (Harte syntax) to WAV files")
+    syn.add_argument("labels", nargs="*", help="chord labels, e.g. C:maj A:min7 G:7/3 N")
+    syn.add_argument(
+        "--synth", default="additive", help="sine, additive (default), pluck, soundfont"
+    )
+    syn.add_argument("--program", type=int, help="General-MIDI program 0..127 (soundfont)")
+    syn.add_argument("--soundfont", help="fluidr3 (default), timgm6mb or a path to an .sf2 file")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--duration", type=float, default=2.0, help="seconds per chord (default 2)")
+    syn.add_argument("--sr", type=int, default=16000, help="sample rate (default 16000)")
+    syn.add_argument("--random-voicing", action="store_true", help="draw inversion, spread, ...")
+    syn.add_argument("--snr", help="add noise at this signal-to-noise ratio in dB")
+    syn.add_argument("--noise", default="white", help="white (default) or pink")
+    syn.add_argument("--reverb", type=float, help="add reverb with this RT60 in seconds")
+    syn.add_argument("--sequence", help='one file of chords in a row: "C:maj D:min7 G:7"')
+    syn.add_argument("--durations", help='seconds per chord of --sequence: "1 1 2"')
+    syn.add_argument("--out", required=True, help="output folder")
+    syn.add_argument("--quiet", action="store_true")
+    syn.set_defaults(func=_cmd_synth)
 
     rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
     rep.add_argument("run_dir")

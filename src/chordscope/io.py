@@ -18,6 +18,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ModelFileError, OutputError
 
 __all__ = [
@@ -29,6 +31,9 @@ __all__ = [
     "save_model",
     "load_model",
     "model_paths",
+    "write_wav",
+    "write_lab",
+    "read_lab",
 ]
 
 
@@ -172,3 +177,26 @@ def load_model(path):
             )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     return model.eval(), meta
+
+
+def write_wav(path, y, sr: int) -> Path:
+    """Write a mono float waveform as 16-bit PCM WAV, atomically (peaks above 1 are clipped)."""
+    from scipy.io import wavfile
+
+    buf = _io.BytesIO()
+    pcm = (np.clip(np.asarray(y, dtype=float), -1.0, 1.0) * 32767).round().astype(np.int16)
+    wavfile.write(buf, int(sr), pcm)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def write_lab(path, intervals, labels) -> Path:
+    """Write a MIREX ``.lab`` file: ``start<TAB>end<TAB>label`` per line, seconds, atomically."""
+    lines = [f"{s:.6f}\t{e:.6f}\t{lab}\n" for (s, e), lab in zip(intervals, labels, strict=True)]
+    return atomic_write_text(path, "".join(lines))
+
+
+def read_lab(path):
+    """Read a ``.lab`` file with ``mir_eval.io.load_labeled_intervals``: (intervals, labels)."""
+    import mir_eval.io
+
+    return mir_eval.io.load_labeled_intervals(str(path))

@@ -412,3 +412,101 @@ def run_sweep(
             plots.save_figure(plots.census_figure(cen), tmp / "figures" / "census.png")
         write_sweep_report(tmp)
     return out
+
+
+def _safe_name(label: str) -> str:
+    return label.replace("#", "s").replace(":", "_").replace("/", "_over_").replace("*", "no")
+
+
+def write_synth(
+    labels,
+    *,
+    out,
+    synth: str = "additive",
+    seed: int = 0,
+    duration: float = 2.0,
+    sr: int = 16000,
+    program: int = 0,
+    soundfont: str = "fluidr3",
+    random_voicing: bool = False,
+    snr: float | None = None,
+    noise: str = "white",
+    reverb_rt60: float | None = None,
+    sequence: bool = False,
+    durations=None,
+) -> list[Path]:
+    """Render chord labels to WAV files a person can listen to.
+
+    One WAV per label (``NN_<label>.wav``), or with ``sequence=True`` one ``sequence.wav`` of the
+    labels one after another (``durations`` seconds each, default ``duration``) with a
+    ``sequence.lab`` beside it. Every label, option and the SoundFont are checked before the
+    first file is written. Clip ``i`` draws from its own stream of ``seed``.
+
+    Returns
+    -------
+    list of Path  the files written.
+    """
+    from .chords import parse_label, voicing
+    from .io import write_lab, write_wav
+    from .synth import SYNTHS, add_noise, render, reverb, soundfont_path
+
+    labels = list(labels)
+    if not labels:
+        raise OutputError("no chord labels given")
+    if synth not in SYNTHS:
+        from .errors import ParameterError
+
+        raise ParameterError(f"synth={synth!r} must be one of {', '.join(SYNTHS)}")
+    for lab in labels:
+        parse_label(lab)
+    seed = valid_non_negative_int("seed", seed)
+    if synth == "soundfont":
+        soundfont_path(soundfont)
+        render([], synth="soundfont", program=program, soundfont=soundfont, duration=0.01, sr=sr)
+    if durations is None:
+        durations = [duration] * len(labels)
+    durations = [float(d) for d in durations]
+    if len(durations) != len(labels) or not all(d > 0 for d in durations):
+        from .errors import ParameterError
+
+        raise ParameterError(
+            f"durations must be {len(labels)} positive numbers of seconds, one per label"
+        )
+    if snr is not None:
+        add_noise(np.zeros(4) + 1, snr, kind=noise, rng=np.random.default_rng(0))  # checks
+    children = np.random.SeedSequence(seed).spawn(len(labels))
+    clips = []
+    for lab, d, child in zip(labels, durations, children, strict=True):
+        rng = np.random.default_rng(child)
+        notes = voicing(lab, rng=rng if random_voicing else None)
+        y = render(
+            notes, synth=synth, duration=d, sr=sr, rng=rng, program=program, soundfont=soundfont
+        )
+        if reverb_rt60 is not None:
+            y = reverb(y, sr=sr, rt60=reverb_rt60, rng=rng)
+        if snr is not None:
+            y = add_noise(y, snr, kind=noise, rng=rng)
+        clips.append(y)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    if sequence:
+        y = np.concatenate(clips)
+        ends = np.cumsum(durations)
+        starts = np.concatenate([[0.0], ends[:-1]])
+        return [
+            write_wav(out / "sequence.wav", _peak(y), sr),
+            write_lab(out / "sequence.lab", list(zip(starts, ends, strict=True)), labels),
+        ]
+    return [
+        write_wav(out / f"{i:02d}_{_safe_name(lab)}.wav", _peak(y), sr)
+        for i, (lab, y) in enumerate(zip(labels, clips, strict=True))
+    ]
+
+
+def _peak(y: np.ndarray, level: float = 0.9) -> np.ndarray:
+    """Scale down to a peak of ``level`` if louder (WAV files clip at 1)."""
+    m = np.abs(y).max()
+    return y * (level / m) if m > level else y
