@@ -45,3 +45,31 @@ def test_cqt_shape_and_bad_input():
         cqt(np.full(16000, np.nan))
     with pytest.raises(ParameterError, match="flat"):
         db_normalised(np.ones((36, 3)))
+
+
+def test_log_cqt_is_batched_librosa_and_spans_c1_to_c7():
+    from chordscope.features import CHORD_CQT, log_cqt
+    from chordscope.synth import sine
+
+    assert librosa.hz_to_note(CHORD_CQT.fmin) == "C1"
+    top = CHORD_CQT.fmin * 2 ** ((CHORD_CQT.n_bins - 1) / CHORD_CQT.bins_per_octave)
+    assert librosa.hz_to_note(top) == "C7"
+    y = np.stack([sine(261.63), sine(1046.5)])
+    F = log_cqt(y)
+    assert F.shape == (2, 73, 32) and F.dtype == np.float32
+    one = np.abs(librosa.cqt(y[1], sr=16000, fmin=CHORD_CQT.fmin, n_bins=73, filter_scale=1.0))
+    np.testing.assert_allclose(F[1], np.log1p(100 * one), rtol=1e-4, atol=1e-5)
+    # C4 = 3 octaves above C1 (bin 36), C6 = bin 60
+    assert F[0].mean(axis=1).argmax() == 36 and F[1].mean(axis=1).argmax() == 60
+
+
+def test_context_frames():
+    from chordscope.features import context_frames
+
+    F = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5)  # batch, bins, frames
+    W = context_frames(F, 1)
+    assert W.shape == (2, 5, 3, 3)
+    np.testing.assert_array_equal(W[0, 2], F[0][:, 1:4])
+    np.testing.assert_array_equal(W[1, 0, :, 0], F[1][:, 0])  # the edge repeats
+    with pytest.raises(ParameterError, match="n_context"):
+        context_frames(F, -1)

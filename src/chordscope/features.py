@@ -16,7 +16,16 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["CQTConfig", "TUTORIAL_CQT", "cqt", "db_normalised", "tutorial_features"]
+__all__ = [
+    "CQTConfig",
+    "TUTORIAL_CQT",
+    "CHORD_CQT",
+    "cqt",
+    "db_normalised",
+    "tutorial_features",
+    "log_cqt",
+    "context_frames",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,18 @@ class CQTConfig:
 
 
 TUTORIAL_CQT = CQTConfig()
+
+#: Features for real audio: C1 (32.7 Hz) to C7 (2093 Hz), 12 bins per octave, log-compressed.
+CHORD_CQT = CQTConfig(
+    sr=16000,
+    fmin=32.703195662574764,  # C1
+    n_bins=73,  # C1 .. C7 inclusive
+    bins_per_octave=12,
+    filter_scale=1.0,
+    hop_length=512,
+    first_frame=0,
+    n_frames=0,  # 0: keep every frame
+)
 
 
 def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.ndarray:
@@ -137,3 +158,51 @@ def tutorial_features(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.
     C = cqt(y, config=config)
     C = C[..., config.first_frame : config.first_frame + config.n_frames]
     return db_normalised(C, top_db=config.top_db).astype(np.float32)
+
+
+def log_cqt(y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = 100.0) -> np.ndarray:
+    """``log(1 + gain * |CQT|)`` of a batch of waveforms, in one librosa call.
+
+    Configure the range with ``config`` (e.g. ``bins_per_octave=36, n_bins=217`` for C1–C7 at
+    a third of a semitone). ``config.n_frames > 0`` keeps only frames
+    ``[first_frame, first_frame + n_frames)``.
+
+    Returns
+    -------
+    F : np.ndarray [shape=(..., n_bins, n_frames)], float32
+
+    Examples
+    --------
+    >>> log_cqt(np.zeros((3, 16000))).shape
+    (3, 73, 32)
+    """
+    if not gain > 0:
+        raise ParameterError(f"gain={gain!r} must be positive")
+    C = cqt(y, config=config)
+    if config.n_frames > 0:
+        C = C[..., config.first_frame : config.first_frame + config.n_frames]
+    return np.log1p(gain * C).astype(np.float32)
+
+
+def context_frames(F: np.ndarray, n_context: int = 3) -> np.ndarray:
+    """Every frame with ``n_context`` frames on each side (edges repeat the first/last frame).
+
+    Parameters
+    ----------
+    F : np.ndarray [shape=(..., n_bins, n_frames)]
+
+    Returns
+    -------
+    W : np.ndarray [shape=(..., n_frames, n_bins, 2 * n_context + 1)]  (a copy)
+
+    Examples
+    --------
+    >>> context_frames(np.zeros((73, 10)), 2).shape
+    (10, 73, 5)
+    """
+    if n_context < 0:
+        raise ParameterError(f"n_context={n_context!r} must be >= 0")
+    pad = [(0, 0)] * (F.ndim - 1) + [(n_context, n_context)]
+    P = np.pad(F, pad, mode="edge")
+    win = np.lib.stride_tricks.sliding_window_view(P, 2 * n_context + 1, axis=-1)
+    return np.ascontiguousarray(np.moveaxis(win, -3, -2))
