@@ -151,6 +151,27 @@ def _cmd_synth(args) -> int:
     return 0
 
 
+def _cmd_evalset(args) -> int:
+    from .evalset import EVAL_SEED, write_evalset
+
+    bar, update = _progress(args.songs, args.quiet, "songs")
+    try:
+        paths = write_evalset(
+            args.out,
+            n_songs=args.songs,
+            seed=EVAL_SEED if args.seed is None else args.seed,
+            n_bars=args.bars,
+            soundfont=args.soundfont,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(f"{args.out}: {len(paths)} songs (.wav, .lab, .json)")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from pathlib import Path
 
@@ -215,6 +236,15 @@ def _parser() -> argparse.ArgumentParser:
     syn.add_argument("--out", required=True, help="output folder")
     syn.add_argument("--quiet", action="store_true")
     syn.set_defaults(func=_cmd_synth)
+
+    ev = sub.add_parser("evalset", help="render chordscope's evaluation songs with FluidSynth")
+    ev.add_argument("--out", required=True, help="output folder")
+    ev.add_argument("--songs", type=int, default=20, help="number of songs (default 20)")
+    ev.add_argument("--bars", type=int, default=8, help="bars per song (default 8)")
+    ev.add_argument("--seed", type=int, help="seed (default: the evaluation set's own)")
+    ev.add_argument("--soundfont", default="fluidr3", help="fluidr3 (default), timgm6mb or a path")
+    ev.add_argument("--quiet", action="store_true")
+    ev.set_defaults(func=_cmd_evalset)
 
     rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
     rep.add_argument("run_dir")

@@ -25,6 +25,7 @@ __all__ = [
     "sine_chord",
     "render",
     "render_soundfont",
+    "render_midi",
     "soundfont_path",
     "add_noise",
     "reverb",
@@ -304,12 +305,6 @@ def render_soundfont(
         For a program outside 0..127, a missing or invalid SoundFont, or a missing ``fluidsynth``
         program (``apt-get install fluidsynth``).
     """
-    import shutil
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from scipy.io import wavfile
 
     if (
         isinstance(program, bool)
@@ -317,13 +312,9 @@ def render_soundfont(
         or not 0 <= program <= 127
     ):
         raise ParameterError(f"program={program!r} must be a General-MIDI program 0..127")
-    sf2 = soundfont_path(soundfont)
-    exe = shutil.which("fluidsynth")
-    if exe is None:
-        raise ParameterError("the fluidsynth program is not installed (apt-get install fluidsynth)")
+    soundfont_path(soundfont)
     import pretty_midi
 
-    n = len(_time(duration, sr))
     pm = pretty_midi.PrettyMIDI()
     inst = pretty_midi.Instrument(program=int(program))
     for pitch, onset, velocity in notes:
@@ -336,27 +327,35 @@ def render_soundfont(
             )
         )
     pm.instruments.append(inst)
+    y = render_midi(pm, duration=duration, sr=sr, soundfont=soundfont)
+    peak = np.abs(y).max()
+    return y * (2 * gain / peak) if peak > 0 else y
+
+
+def render_midi(pm, *, duration: float, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+    """Render a ``pretty_midi.PrettyMIDI`` with the ``fluidsynth`` program, offline.
+
+    Reverb and chorus are off, so the same MIDI always gives the same samples. The result is
+    mono, ``int(sr * duration)`` samples long, not normalised.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from scipy.io import wavfile
+
+    sf2 = soundfont_path(soundfont)
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise ParameterError("the fluidsynth program is not installed (apt-get install fluidsynth)")
+    n = len(_time(duration, sr))
     with tempfile.TemporaryDirectory(prefix="chordscope-fs-") as tmp:
         mid, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
         pm.write(str(mid))
-        cmd = [
-            exe,
-            "-ni",
-            "-q",
-            "-R",
-            "0",
-            "-C",
-            "0",
-            "-g",
-            "1.0",
-            "-r",
-            str(sr),
-            "-F",
-            str(wav),
-            sf2,
-            str(mid),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        cmd = [exe, "-ni", "-q", "-R", "0", "-C", "0", "-g", "1.0", "-r", str(sr)]
+        cmd += ["-F", str(wav), sf2, str(mid)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0 or not wav.is_file():
             msg = (proc.stderr or proc.stdout).strip().splitlines()
             raise ParameterError(f"fluidsynth failed: {msg[-1] if msg else proc.returncode}")
@@ -370,5 +369,4 @@ def render_soundfont(
         data = librosa.resample(data, orig_sr=rate, target_sr=sr)
     y = np.zeros(n)
     y[: min(n, len(data))] = data[:n]
-    peak = np.abs(y).max()
-    return y * (2 * gain / peak) if peak > 0 else y
+    return y

@@ -1,0 +1,237 @@
+"""chordscope's own evaluation set: short songs rendered by FluidSynth, with ``.lab`` references.
+
+Conventions
+-----------
+- A song is a chord progression in a random key (diatonic chords with sevenths, the occasional
+  borrowed, suspended or diminished chord), at a tempo of 60–160 bpm, one chord per bar or
+  half-bar, played by a General-MIDI chord instrument (block chords or arpeggios, with drawn
+  voicings), a bass line on the roots and, in about half of the songs, drums. It starts and ends
+  with ``N`` (silence, then only the drums if there are any).
+- Everything is drawn from ``numpy.random.SeedSequence([EVAL_SEED, i])`` for song ``i``: training
+  streams (``SeedSequence([run_seed, k])`` with small ``run_seed``) never use ``EVAL_SEED``.
+  The same seed gives byte-identical files (FluidSynth renders offline with reverb and chorus
+  off).
+- Files per song: ``songNNN.wav`` (16-bit mono), ``songNNN.lab`` (MIREX: start, end, Harte label),
+  ``songNNN.json`` (tempo, key, programs, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ParameterError, valid_non_negative_int, valid_positive_int
+
+__all__ = ["Song", "compose_song", "render_song", "write_evalset", "EVAL_SEED"]
+
+EVAL_SEED = 7_770_001
+CHORD_PROGRAMS = (
+    0,
+    2,
+    4,
+    16,
+    19,
+    24,
+    25,
+    26,
+    48,
+    49,
+    88,
+    89,
+)  # pianos, organs, guitars, strings, pads
+BASS_PROGRAMS = (32, 33, 34, 35, 38)
+# diatonic degrees of a major key: (semitones above the tonic, triad, seventh)
+MAJOR_DEGREES = [
+    (0, "maj", "maj7"),
+    (2, "min", "min7"),
+    (4, "min", "min7"),
+    (5, "maj", "maj7"),
+    (7, "maj", "7"),
+    (9, "min", "min7"),
+    (11, "dim", "hdim7"),
+]
+MINOR_DEGREES = [
+    (0, "min", "min7"),
+    (2, "dim", "hdim7"),
+    (3, "maj", "maj7"),
+    (5, "min", "min7"),
+    (7, "maj", "7"),
+    (8, "maj", "maj7"),
+    (10, "maj", "7"),
+]
+COLOURS = ["sus4", "sus2", "aug", "dim7"]
+
+
+@dataclass
+class Song:
+    """A composed song: its chords (with times) and how it is played."""
+
+    seed: list
+    tempo: float
+    key: str
+    chords: list  # [(start_s, end_s, label)]
+    chord_program: int
+    bass_program: int
+    drums: bool
+    style: str  # "block" or "arpeggio"
+    duration: float
+    notes: dict = field(default_factory=dict)  # program/"drums" -> [(pitch, start, end, velocity)]
+
+    def to_json(self) -> dict:
+        """Metadata (no notes)."""
+        return {
+            "seed": self.seed,
+            "tempo": round(self.tempo, 3),
+            "key": self.key,
+            "chord_program": self.chord_program,
+            "bass_program": self.bass_program,
+            "drums": self.drums,
+            "style": self.style,
+            "duration": round(self.duration, 6),
+            "n_chords": sum(1 for c in self.chords if c[2] != "N"),
+        }
+
+
+def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
+    """Compose song ``index`` of the evaluation set drawn from ``seed`` (see module docstring)."""
+    from .chords import PITCH_NAMES, voicing
+
+    index = valid_non_negative_int("index", index)
+    n_bars = valid_positive_int("n_bars", n_bars)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    tempo = float(rng.uniform(60, 160))
+    beat = 60.0 / tempo
+    tonic = int(rng.integers(12))
+    minor = bool(rng.random() < 0.4)
+    degrees = MINOR_DEGREES if minor else MAJOR_DEGREES
+    key = f"{PITCH_NAMES[tonic]}:{'min' if minor else 'maj'}"
+    lead_in = float(rng.uniform(0.5, 1.5))
+    labels, lengths = [], []
+    for _ in range(n_bars):
+        for _ in range(1 if rng.random() < 0.6 else 2):  # one chord per bar or two
+            iv, triad, seventh = degrees[int(rng.integers(len(degrees)))]
+            r = rng.random()
+            quality = seventh if r < 0.45 else triad
+            if r > 0.92:
+                quality = COLOURS[int(rng.integers(len(COLOURS)))]
+            labels.append(f"{PITCH_NAMES[(tonic + iv) % 12]}:{quality}")
+        lengths += [4 * beat / (len(labels) - len(lengths))] * (len(labels) - len(lengths))
+    chords = [(0.0, lead_in, "N")]
+    t = lead_in
+    for lab, d in zip(labels, lengths, strict=True):
+        chords.append((t, t + d, lab))
+        t += d
+    tail = float(rng.uniform(0.5, 1.5))
+    chords.append((t, t + tail, "N"))
+    song = Song(
+        seed=[int(seed), int(index)],
+        tempo=tempo,
+        key=key,
+        chords=chords,
+        chord_program=int(CHORD_PROGRAMS[int(rng.integers(len(CHORD_PROGRAMS)))]),
+        bass_program=int(BASS_PROGRAMS[int(rng.integers(len(BASS_PROGRAMS)))]),
+        drums=bool(rng.random() < 0.5),
+        style="arpeggio" if rng.random() < 0.3 else "block",
+        duration=t + tail,
+    )
+    chord_notes, bass_notes, drum_notes = [], [], []
+    for start, end, lab in chords[1:-1]:
+        notes = voicing(lab, rng=rng, octave=4, bass=False, strum=0.02)
+        if song.style == "block":
+            chord_notes += [(p, start + o, end, v) for p, o, v in notes]
+        else:
+            step = beat / 2
+            k = 0
+            while start + k * step < end - 1e-9:
+                p, _, v = notes[k % len(notes)]
+                chord_notes.append((p, start + k * step, end, v))
+                k += 1
+        root = int(round(min(p for p, _, _ in voicing(lab)))) % 12
+        n_beats = max(1, int(round((end - start) / beat)))
+        for b in range(n_beats):
+            bass_notes.append((36 + root, start + b * beat, start + (b + 1) * beat, 0.8))
+    if song.drums:
+        n_beats = int((song.duration - 0.5) / beat)
+        for b in range(n_beats):
+            tb = lead_in * 0.5 + b * beat
+            if tb + beat > song.duration - tail * 0.5:
+                break
+            drum_notes.append((36 if b % 2 == 0 else 38, tb, tb + 0.1, 0.7))  # kick / snare
+            drum_notes.append((42, tb, tb + 0.05, 0.5))  # closed hi-hat
+            drum_notes.append((42, tb + beat / 2, tb + beat / 2 + 0.05, 0.4))
+    song.notes = {"chords": chord_notes, "bass": bass_notes, "drums": drum_notes}
+    return song
+
+
+def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+    """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
+    import pretty_midi
+
+    from .synth import render_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
+    for name, program, is_drum in (
+        ("chords", song.chord_program, False),
+        ("bass", song.bass_program, False),
+        ("drums", 0, True),
+    ):
+        if not song.notes.get(name):
+            continue
+        inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name=name)
+        for p, s, e, v in song.notes[name]:
+            inst.notes.append(
+                pretty_midi.Note(
+                    velocity=int(np.clip(round(127 * v), 1, 127)),
+                    pitch=int(round(p)),
+                    start=float(s),
+                    end=float(e),
+                )
+            )
+        pm.instruments.append(inst)
+    y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
+    peak = np.abs(y).max()
+    return y * (0.9 / peak) if peak > 0 else y
+
+
+def write_evalset(
+    out,
+    *,
+    n_songs: int = 20,
+    seed: int = EVAL_SEED,
+    n_bars: int = 8,
+    sr: int = 16000,
+    soundfont: str = "fluidr3",
+    progress=None,
+) -> list[Path]:
+    """Compose, render and write ``n_songs`` songs (``.wav``, ``.lab``, ``.json``) into ``out``.
+
+    Returns
+    -------
+    list of Path  the ``.wav`` files.
+    """
+    from .io import write_json, write_lab, write_wav
+    from .synth import soundfont_path
+
+    n_songs = valid_positive_int("songs", n_songs)
+    seed = valid_non_negative_int("seed", seed)
+    soundfont_path(soundfont)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"output path {out} exists and is not a folder")
+    paths = []
+    for i in range(n_songs):
+        song = compose_song(i, seed=seed, n_bars=n_bars)
+        y = render_song(song, sr=sr, soundfont=soundfont)
+        stem = out / f"song{i:03d}"
+        write_lab(
+            stem.with_suffix(".lab"),
+            [(s, e) for s, e, _ in song.chords],
+            [c[2] for c in song.chords],
+        )
+        write_json(stem.with_suffix(".json"), {**song.to_json(), "sr": sr, "soundfont": soundfont})
+        paths.append(write_wav(stem.with_suffix(".wav"), y, sr))
+        if progress is not None:
+            progress(1)
+    return paths
