@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from .chords import chord_frequencies, get_vocabulary, root_frequencies
-from .errors import valid_positive_int
+from .errors import ParameterError, valid_positive_int
 from .features import TUTORIAL_CQT, CQTConfig, tutorial_features
 from .synth import sine_chord
 
@@ -36,6 +36,10 @@ __all__ = [
     "test_noise",
     "test_set",
     "TEST_SEED",
+    "ChordDataConfig",
+    "chord_examples",
+    "split_rng",
+    "cache_examples",
 ]
 
 #: Seed of the fixed test set (never used for training or validation streams).
@@ -206,3 +210,199 @@ def test_set(
 # these two build the test set; they are not pytest tests
 test_noise.__test__ = False
 test_set.__test__ = False
+
+
+# ------------------------------------------------------------------------------------------------
+# Datasets of realistic chords (vocabulary x voicing x timbre x noise)
+
+_SPLITS = {"train": 10, "validation": 11, "test": 12}
+
+
+@dataclass(frozen=True)
+class ChordDataConfig:
+    """What a realistic chord dataset draws from. Every field has a documented default.
+
+    Held-out tests: train with ``roots=(0..9)`` and test with ``roots=(10, 11)``, or the same with
+    ``octaves``, ``programs`` or ``soundfonts``.
+    """
+
+    vocab: str = "majmin"  # chord vocabulary (chords.VOCABULARIES)
+    synths: tuple[str, ...] = ("additive",)  # drawn uniformly per example
+    programs: tuple[int, ...] = (0, 24, 48)  # GM programs for synth "soundfont"
+    soundfonts: tuple[str, ...] = ("fluidr3", "timgm6mb")  # the two training SoundFonts
+    roots: tuple[int, ...] = tuple(range(12))  # pitch classes the chords are built on
+    octaves: tuple[int, ...] = (3, 4)  # octave of the voicing's root (C4 = MIDI 60)
+    duration: float = 1.0  # seconds per example
+    no_chord: float = 0.05  # probability of an N example (silence or noise only)
+    snr_db: tuple[float, float] | None = (10.0, 40.0)  # uniform range; None: no noise
+    reverb: float = 0.2  # probability of reverb (RT60 drawn in 0.2..1.0 s)
+    n_context: int = 3  # frames on each side of the centre frame
+
+    def __post_init__(self):
+        from .chords import get_vocabulary
+        from .synth import SYNTHS
+
+        get_vocabulary(self.vocab)
+        if self.vocab == "seed":
+            raise ParameterError("vocab='seed' is the tutorial's task: use tutorial_inputs")
+        for s in self.synths:
+            if s not in SYNTHS:
+                raise ParameterError(f"synth={s!r} must be one of {', '.join(SYNTHS)}")
+        if not self.synths:
+            raise ParameterError("synths must name at least one synthesis kind")
+        for p in self.programs:
+            if not 0 <= int(p) <= 127:
+                raise ParameterError(f"program={p!r} must be a General-MIDI program 0..127")
+        if not self.roots or any(not 0 <= r < 12 for r in self.roots):
+            raise ParameterError(f"roots={self.roots!r} must be pitch classes 0..11")
+
+
+def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
+    """Draw ``n`` labelled examples: audio rendered and turned into context windows.
+
+    Each example draws from its own child generator (seeded from ``rng``), so the result does not
+    depend on rendering order. SoundFont examples of one (program, SoundFont) are rendered in a
+    single FluidSynth call, one after another with gaps, then cut apart.
+
+    Returns
+    -------
+    x : np.ndarray [shape=(n, 1, n_bins, 2 * n_context + 1)], float32
+        The centre frame of each clip's log-CQT with its context.
+    y : np.ndarray [shape=(n,)], int64  class index in the vocabulary (0 = N)
+    labels : list of str  the Harte label of each example
+    """
+    from .chords import get_vocabulary, voicing
+    from .features import CHORD_CQT, context_frames, log_cqt
+    from .synth import add_noise, render, reverb
+
+    n = valid_positive_int("n", n)
+    vocab = get_vocabulary(config.vocab)
+    n_q = (vocab.n_classes - 1) // 12
+    sr = CHORD_CQT.sr
+    plans = []
+    for _ in range(n):
+        r = np.random.default_rng(int(rng.integers(2**63)))
+        if r.random() < config.no_chord:
+            label, notes = "N", []
+        else:
+            root = int(config.roots[r.integers(len(config.roots))])
+            label = vocab.labels[1 + root * n_q + int(r.integers(n_q))]
+            octave = int(config.octaves[r.integers(len(config.octaves))])
+            notes = voicing(label, rng=r, octave=octave)
+        plans.append(
+            {
+                "label": label,
+                "notes": notes,
+                "synth": config.synths[int(r.integers(len(config.synths)))],
+                "program": int(config.programs[int(r.integers(len(config.programs)))]),
+                "soundfont": config.soundfonts[int(r.integers(len(config.soundfonts)))],
+                "rng": r,
+            }
+        )
+    clips = [None] * n
+    groups = {}
+    for i, p in enumerate(plans):
+        if p["synth"] == "soundfont" and p["notes"]:
+            groups.setdefault((p["program"], p["soundfont"]), []).append(i)
+        else:
+            clips[i] = render(
+                p["notes"], synth=p["synth"], duration=config.duration, sr=sr, rng=p["rng"]
+            )
+    for (program, sf), idx in groups.items():
+        for i, y in zip(
+            idx,
+            _render_soundfont_batch(
+                [plans[i]["notes"] for i in idx], program, sf, config.duration, sr
+            ),
+            strict=True,
+        ):
+            clips[i] = y
+    for i, p in enumerate(plans):
+        r = p["rng"]
+        if p["notes"] and r.random() < config.reverb:
+            clips[i] = reverb(clips[i], sr=sr, rt60=float(r.uniform(0.2, 1.0)), rng=r)
+        if config.snr_db is not None:
+            snr = float(r.uniform(*config.snr_db))
+            clips[i] = add_noise(clips[i], snr, kind="pink" if r.random() < 0.5 else "white", rng=r)
+    F = log_cqt(np.stack(clips), config=CHORD_CQT)  # one batched CQT
+    centre = F.shape[-1] // 2
+    W = context_frames(F, config.n_context)[:, centre]  # (n, n_bins, 2k + 1)
+    labels = [p["label"] for p in plans]
+    y = np.array([vocab.index(lab) for lab in labels], dtype=np.int64)
+    return W[:, None].astype(np.float32), y, labels
+
+
+def _render_soundfont_batch(note_lists, program, soundfont, duration, sr, gap=1.0):
+    """Render many clips of one GM program in one FluidSynth call; each peak-normalised to 1."""
+    import pretty_midi
+
+    from .synth import render_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=int(program))
+    step = duration + gap
+    for k, notes in enumerate(note_lists):
+        for pitch, onset, velocity in notes:
+            inst.notes.append(
+                pretty_midi.Note(
+                    velocity=int(np.clip(round(127 * velocity), 1, 127)),
+                    pitch=int(round(pitch)),
+                    start=k * step + float(onset),
+                    end=k * step + duration,
+                )
+            )
+    pm.instruments.append(inst)
+    y = render_midi(pm, duration=len(note_lists) * step, sr=sr, soundfont=soundfont)
+    n = int(sr * duration)
+    out = []
+    for k in range(len(note_lists)):
+        start = int(round(k * step * sr))
+        clip = y[start : start + n]
+        peak = np.abs(clip).max()
+        out.append(clip / peak if peak > 0 else clip)
+    return out
+
+
+def split_rng(seed: int, split: str) -> np.random.Generator:
+    """The generator of one split (``train``, ``validation``, ``test``) of a dataset seed.
+
+    Splits never share a stream, and none shares one with :func:`streams` (different keys).
+    """
+    from .errors import valid_choice
+
+    valid_choice("split", split, _SPLITS)
+    return np.random.default_rng(np.random.SeedSequence([seed, _SPLITS[split]]))
+
+
+def cache_examples(
+    config: ChordDataConfig, n: int, path, *, seed: int, split: str = "train", chunk: int = 512
+):
+    """Generate ``n`` examples in chunks into memory-mapped ``.npy`` files for long training.
+
+    Writes ``PATH.x.npy`` and ``PATH.y.npy`` (through temporary names, renamed when complete)
+    and returns them opened read-only with ``mmap_mode="r"``.
+    """
+    import os
+    from pathlib import Path
+
+    n = valid_positive_int("n", n)
+    path = Path(path)
+    rng = split_rng(seed, split)
+    x0, y0, _ = chord_examples(config, min(chunk, n), rng)
+    tmp_x = path.with_name(path.name + ".x.tmp.npy")
+    tmp_y = path.with_name(path.name + ".y.tmp.npy")
+    X = np.lib.format.open_memmap(tmp_x, mode="w+", dtype=np.float32, shape=(n, *x0.shape[1:]))
+    Y = np.lib.format.open_memmap(tmp_y, mode="w+", dtype=np.int64, shape=(n,))
+    X[: len(x0)], Y[: len(y0)] = x0, y0
+    done = len(x0)
+    while done < n:
+        xb, yb, _ = chord_examples(config, min(chunk, n - done), rng)
+        X[done : done + len(xb)], Y[done : done + len(yb)] = xb, yb
+        done += len(xb)
+    X.flush()
+    Y.flush()
+    del X, Y
+    final_x, final_y = path.with_name(path.name + ".x.npy"), path.with_name(path.name + ".y.npy")
+    os.replace(tmp_x, final_x)
+    os.replace(tmp_y, final_y)
+    return np.load(final_x, mmap_mode="r"), np.load(final_y, mmap_mode="r")
