@@ -237,6 +237,7 @@ class ChordDataConfig:
     snr_db: tuple[float, float] | None = (10.0, 40.0)  # uniform range; None: no noise
     reverb: float = 0.2  # probability of reverb (RT60 drawn in 0.2..1.0 s)
     n_context: int = 3  # frames on each side of the centre frame
+    fast_additive: bool = True  # additive without reverb: compute the CQT without rendering
 
     def __post_init__(self):
         from .chords import get_vocabulary
@@ -299,6 +300,8 @@ def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
                 "rng": r,
             }
         )
+    if set(config.synths) == {"additive"} and config.reverb == 0 and config.fast_additive:
+        return _additive_examples_fast(config, plans, vocab)
     clips = [None] * n
     groups = {}
     for i, p in enumerate(plans):
@@ -330,6 +333,96 @@ def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
     labels = [p["label"] for p in plans]
     y = np.array([vocab.index(lab) for lab in labels], dtype=np.int64)
     return W[:, None].astype(np.float32), y, labels
+
+
+@lru_cache(maxsize=2)
+def _noise_bank(kind: str, n_context: int, size: int = 256):
+    """Complex CQT context frames of ``size`` unit-power noise clips (white or pink), once."""
+    import librosa
+
+    from .features import CHORD_CQT, sinusoid_response
+    from .synth import add_noise
+
+    _, _, _, centre = sinusoid_response(CHORD_CQT)
+    rng = np.random.default_rng(np.random.SeedSequence([TEST_SEED, 99, kind == "pink"]))
+    sr = CHORD_CQT.sr
+    w = np.stack([add_noise(np.zeros(sr), 0.0, kind=kind, rng=rng) for _ in range(size)])
+    w /= np.sqrt(np.mean(w**2, axis=-1, keepdims=True))
+    c = CHORD_CQT
+    C = librosa.cqt(
+        w,
+        sr=sr,
+        hop_length=c.hop_length,
+        fmin=c.fmin,
+        n_bins=c.n_bins,
+        bins_per_octave=c.bins_per_octave,
+        filter_scale=c.filter_scale,
+    )
+    return C[..., centre - n_context : centre + n_context + 1]
+
+
+def _additive_examples_fast(config, plans, vocab):
+    """The ``additive`` examples of ``plans`` computed in the CQT domain (no audio).
+
+    Draws exactly what :func:`chordscope.synth.render` would draw for each note (partials,
+    envelope), evaluates every partial's amplitude and phase at the centre of each context frame
+    and sums the bins' measured responses (:func:`chordscope.features.sinusoid_cqt`). Noise comes
+    from a bank of 256 measured white and 256 pink noise CQTs, scaled to the drawn SNR. Exact for
+    steady partials; the envelope is taken at each frame's centre.
+    """
+    from .features import CHORD_CQT, sinusoid_cqt, sinusoid_response
+    from .synth import additive_envelope, additive_partials, midi_to_hz
+
+    sr, hop = CHORD_CQT.sr, CHORD_CQT.hop_length
+    _, _, _, centre = sinusoid_response(CHORD_CQT)
+    k = config.n_context
+    offsets = np.arange(-k, k + 1)
+    tau = (centre + offsets) * hop / sr  # frame centres, s
+    gain = 0.5
+    rows, powers, noise = [], [], []
+    t_grid = np.linspace(0, config.duration, 200, endpoint=False)
+    for p in plans:
+        r = p["rng"]
+        f_all, a_all, ph_all, power = [], [], [], 0.0
+        for pitch, onset, velocity in p["notes"]:
+            o = round(onset * sr) / sr
+            part = additive_partials(float(midi_to_hz(pitch)), sr, r)
+            env = additive_envelope(tau - o, part["attack"], part["decay"])  # (frames,)
+            f = part["freqs"][:, None]
+            f_all.append(part["freqs"])
+            a_all.append(gain * velocity * part["amps"][:, None] * env[None])
+            ph_all.append(2 * np.pi * f * (tau - o)[None] + part["phases"][:, None] - np.pi / 2)
+            env2 = np.mean(additive_envelope(t_grid - o, part["attack"], part["decay"]) ** 2)
+            power += (gain * velocity) ** 2 * np.sum(part["amps"] ** 2) / 2 * env2
+        if p["notes"]:
+            r.random()  # the reverb draw of the audio path (reverb is 0 here)
+        rows.append((f_all, a_all, ph_all))
+        powers.append(power)
+        if config.snr_db is not None:
+            snr = float(r.uniform(*config.snr_db))
+            kind = "pink" if r.random() < 0.5 else "white"
+            noise.append((snr, kind, int(r.integers(256))))
+    P = max(1, max(sum(len(f) for f in fa) for fa, _, _ in rows))
+    F = np.full((len(rows), P), 100.0)
+    A = np.zeros((len(rows), P, len(tau)))
+    PH = np.zeros_like(A)
+    for i, (fa, aa, pa) in enumerate(rows):
+        if fa:
+            m = sum(len(f) for f in fa)
+            F[i, :m], A[i, :m], PH[i, :m] = (
+                np.concatenate(fa),
+                np.concatenate(aa),
+                np.concatenate(pa),
+            )
+    C = sinusoid_cqt(F, A, PH)
+    if config.snr_db is not None:
+        for i, (snr, kind, j) in enumerate(noise):
+            sigma = np.sqrt(powers[i] / 10.0 ** (snr / 10.0)) if powers[i] > 0 else 1e-3
+            C[i] += sigma * _noise_bank(kind, k)[j]
+    x = np.log1p(100.0 * np.abs(C)).astype(np.float32)[:, None]
+    labels = [p["label"] for p in plans]
+    y = np.array([vocab.index(lab) for lab in labels], dtype=np.int64)
+    return x, y, labels
 
 
 def _render_soundfont_batch(note_lists, program, soundfont, duration, sr, gap=1.0):

@@ -11,6 +11,7 @@ own maximum, so each example lies in ``[0, 1]`` with its loudest bin at 1.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,6 +26,8 @@ __all__ = [
     "tutorial_features",
     "log_cqt",
     "context_frames",
+    "sinusoid_response",
+    "sinusoid_cqt",
 ]
 
 
@@ -206,3 +209,85 @@ def context_frames(F: np.ndarray, n_context: int = 3) -> np.ndarray:
     P = np.pad(F, pad, mode="edge")
     win = np.lib.stride_tricks.sliding_window_view(P, 2 * n_context + 1, axis=-1)
     return np.ascontiguousarray(np.moveaxis(win, -3, -2))
+
+
+# ------------------------------------------------------------------------------------------------
+# The CQT of sums of sinusoids without rendering them: the transform is linear, so each bin's
+# response to a sinusoid of a given frequency and phase, measured once with librosa on a fine
+# frequency grid, adds up to the CQT of any sum of (slowly varying) sinusoids.
+
+
+@lru_cache(maxsize=4)
+def sinusoid_response(
+    config: CQTConfig = CHORD_CQT, *, duration: float = 1.0, per_semitone: int = 16
+):
+    """Complex response of every CQT bin at a clip's centre frame to unit sinusoids.
+
+    Returns ``(grid_hz, Rc, Rs, centre)``: for ``x(t) = cos(2 pi f (t - t_c))`` the centre frame's
+    CQT is ``Rc[:, g]`` (``f = grid_hz[g]``), for ``sin`` it is ``Rs[:, g]``; ``centre`` is the
+    frame index and ``t_c`` its time. Computed with ``librosa.cqt`` (about 3 s, once).
+    """
+    import librosa
+
+    sr, hop = config.sr, config.hop_length
+    n = int(sr * duration)
+    centre = (1 + n // hop) // 2
+    t = np.arange(n) / sr - centre * hop / sr
+    lo, hi = config.fmin / 2, 0.98 * sr / 2
+    steps = 12 * per_semitone
+    grid = lo * 2.0 ** (np.arange(int(np.ceil(steps * np.log2(hi / lo))) + 1) / steps)
+    out_c, out_s = [], []
+    for i in range(0, len(grid), 256):
+        phase = 2 * np.pi * grid[i : i + 256, None] * t
+        for fn, out in ((np.cos, out_c), (np.sin, out_s)):
+            C = librosa.cqt(
+                fn(phase),
+                sr=sr,
+                hop_length=hop,
+                fmin=config.fmin,
+                n_bins=config.n_bins,
+                bins_per_octave=config.bins_per_octave,
+                filter_scale=config.filter_scale,
+            )
+            out.append(C[..., centre])
+    Rc = np.concatenate(out_c).T  # (n_bins, n_grid)
+    Rs = np.concatenate(out_s).T
+    return grid, Rc, Rs, centre
+
+
+def sinusoid_cqt(freqs, amps, phases, *, config: CQTConfig = CHORD_CQT, chunk: int = 256):
+    """Complex CQT frames of sums of sinusoids ``amp * cos(2 pi f (t - t_d) + phase)``.
+
+    Parameters
+    ----------
+    freqs : np.ndarray [shape=(n_clips, n_partials)]
+        Frequency of every partial (Hz); pad with any frequency and amplitude 0.
+    amps, phases : np.ndarray [shape=(n_clips, n_partials, n_frames)]
+        Amplitude and phase of every partial at every frame ``d``, the phase taken at that
+        frame's centre ``t_d`` (the response is the same at every frame away from the edges).
+
+    Returns
+    -------
+    C : np.ndarray [shape=(n_clips, n_bins, n_frames)], complex64
+    """
+    grid, Rc, Rs, _ = sinusoid_response(config)
+    if amps.shape != phases.shape or amps.shape[:2] != freqs.shape:
+        raise ParameterError("amps and phases must be (n_clips, n_partials, n_frames) of freqs")
+    step = np.log2(grid[1] / grid[0])
+    Rc64, Rs64 = Rc.astype(np.complex64), Rs.astype(np.complex64)
+    out = np.empty((freqs.shape[0], Rc.shape[0], amps.shape[-1]), dtype=np.complex64)
+    for c0 in range(0, len(freqs), chunk):
+        f = freqs[c0 : c0 + chunk]
+        pos = np.clip(np.log2(np.maximum(f, grid[0]) / grid[0]) / step, 0, len(grid) - 1.001)
+        i0 = pos.astype(int)
+        w = (pos - i0).astype(np.float32)[:, None, :]  # (clips, 1, partials)
+        # cos(theta + phi) = cos(phi) cos(theta) - sin(phi) sin(theta)
+        a, ph = amps[c0 : c0 + chunk], phases[c0 : c0 + chunk]
+        a_c = (a * np.cos(ph)).astype(np.complex64)
+        a_s = (-a * np.sin(ph)).astype(np.complex64)
+        acc = 0
+        for R, coef in ((Rc64, a_c), (Rs64, a_s)):
+            resp = R.T[i0] * (1 - w.transpose(0, 2, 1)) + R.T[i0 + 1] * w.transpose(0, 2, 1)
+            acc = acc + np.matmul(resp.transpose(0, 2, 1), coef)  # (clips, bins, frames)
+        out[c0 : c0 + chunk] = acc
+    return out

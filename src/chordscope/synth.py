@@ -26,6 +26,8 @@ __all__ = [
     "render",
     "render_soundfont",
     "render_midi",
+    "additive_partials",
+    "additive_envelope",
     "soundfont_path",
     "add_noise",
     "reverb",
@@ -95,21 +97,38 @@ def midi_to_hz(pitch) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
 
 
-def _additive_note(f0, n, sr, rng, velocity):
-    t = np.arange(n) / sr
+def additive_partials(f0: float, sr: int, rng: np.random.Generator) -> dict:
+    """Draw the partials and envelope of one ``additive`` note (the order of draws is fixed).
+
+    Returns a dict: ``freqs``, ``amps`` (summing to 1), ``phases`` (of ``sin`` at the onset),
+    ``attack`` (s) and ``decay`` (1/s) of the envelope ``min(t / attack, 1) * exp(-decay t)``.
+    """
     tilt = rng.uniform(0.6, 2.0)  # partial k has amplitude k ** -tilt
     inharm = rng.uniform(0.0, 2e-4)  # stiff-string inharmonicity B
     detune = 2.0 ** (rng.normal(0.0, 4.0) / 1200.0)  # a few cents
     attack = rng.uniform(0.005, 0.03)
     decay = rng.uniform(0.3, 3.0)  # 1 / s
     n_part = int(min(16, (sr / 2 - 100) // f0))
-    k = np.arange(1, max(n_part, 1) + 1)[:, None]
+    k = np.arange(1, max(n_part, 1) + 1)
     fk = f0 * detune * k * np.sqrt(1.0 + inharm * k**2)
     amp = k**-tilt * (fk < sr / 2 - 100)
-    phase = rng.uniform(0, 2 * np.pi, size=(len(k), 1))
-    y = (amp * np.sin(2 * np.pi * fk * t + phase)).sum(0) / amp.sum()
-    env = np.minimum(t / attack, 1.0) * np.exp(-decay * t)
-    return velocity * env * y
+    phase = rng.uniform(0, 2 * np.pi, size=len(k))
+    return {"freqs": fk, "amps": amp / amp.sum(), "phases": phase, "attack": attack, "decay": decay}
+
+
+def additive_envelope(t, attack: float, decay: float):
+    """The ``additive`` envelope at times ``t`` (seconds after the onset)."""
+    t = np.asarray(t, dtype=float)
+    return np.where(t < 0, 0.0, np.minimum(t / attack, 1.0) * np.exp(-decay * np.maximum(t, 0)))
+
+
+def _additive_note(f0, n, sr, rng, velocity):
+    t = np.arange(n) / sr
+    p = additive_partials(f0, sr, rng)
+    y = (
+        p["amps"][:, None] * np.sin(2 * np.pi * p["freqs"][:, None] * t + p["phases"][:, None])
+    ).sum(0)
+    return velocity * additive_envelope(t, p["attack"], p["decay"]) * y
 
 
 def _pluck_note(f0, n, sr, rng, velocity):
