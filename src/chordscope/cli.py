@@ -24,36 +24,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"chordscope: error: {message}\n")
 
 
-def _progress(total: int, quiet: bool, desc: str):
-    """A tqdm bar on a terminal; nothing with ``--quiet`` or when stderr is not a TTY."""
+def _with_progress(total: int, quiet: bool, desc: str, fn, *args, **kwargs):
+    """Call ``fn(*args, progress=..., **kwargs)`` with a tqdm bar on a terminal; no bar with
+    ``--quiet`` or when stderr is not a TTY."""
     if quiet or not sys.stderr.isatty():
-        return None, None
+        return fn(*args, progress=None, **kwargs)
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="step", leave=False)
-    return bar, bar.update
+    with tqdm(total=total, desc=desc, leave=False) as bar:
+        return fn(*args, progress=bar.update, **kwargs)
+
+
+def _total_steps(args) -> int:
+    from .train import get_recipe
+
+    recipe = get_recipe(args.recipe)
+    return (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
 
 
 def _cmd_run(args) -> int:
     from .runs import run_experiment
     from .train import get_recipe
 
-    recipe = get_recipe(args.recipe)
-    steps = (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
-    bar, update = _progress(steps, args.quiet, f"{args.recipe} seed {args.seed}")
-    try:
-        out = run_experiment(
-            recipe,
-            args.seed,
-            out=args.out,
-            force=args.force,
-            epochs=args.epochs,
-            steps_per_epoch=args.steps_per_epoch,
-            progress=update,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    out = _with_progress(
+        _total_steps(args),
+        args.quiet,
+        f"{args.recipe} seed {args.seed}",
+        run_experiment,
+        get_recipe(args.recipe),
+        args.seed,
+        out=args.out,
+        force=args.force,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+    )
     if not args.quiet:
         import json
 
@@ -69,24 +73,20 @@ def _cmd_sweep(args) -> int:
     from .runs import run_sweep
     from .train import get_recipe
 
-    recipe = get_recipe(args.recipe)
-    steps = (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
-    bar, update = _progress(steps, args.quiet, f"{args.recipe} × {args.seeds} seeds")
-    try:
-        out = run_sweep(
-            args.seeds,
-            recipe,
-            first_seed=args.first_seed,
-            out=args.out,
-            force=args.force,
-            epochs=args.epochs,
-            steps_per_epoch=args.steps_per_epoch,
-            explain=args.explain,
-            progress=update,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    out = _with_progress(
+        _total_steps(args),
+        args.quiet,
+        f"{args.recipe} × {args.seeds} seeds",
+        run_sweep,
+        args.seeds,
+        get_recipe(args.recipe),
+        first_seed=args.first_seed,
+        out=args.out,
+        force=args.force,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        explain=args.explain,
+    )
     if not args.quiet:
         import json
 
@@ -154,19 +154,17 @@ def _cmd_synth(args) -> int:
 def _cmd_evalset(args) -> int:
     from .evalset import EVAL_SEED, write_evalset
 
-    bar, update = _progress(args.songs, args.quiet, "songs")
-    try:
-        paths = write_evalset(
-            args.out,
-            n_songs=args.songs,
-            seed=EVAL_SEED if args.seed is None else args.seed,
-            n_bars=args.bars,
-            soundfont=args.soundfont,
-            progress=update,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    paths = _with_progress(
+        args.songs,
+        args.quiet,
+        "songs",
+        write_evalset,
+        args.out,
+        n_songs=args.songs,
+        seed=EVAL_SEED if args.seed is None else args.seed,
+        n_bars=args.bars,
+        soundfont=args.soundfont,
+    )
     if not args.quiet:
         print(f"{args.out}: {len(paths)} songs (.wav, .lab, .json)")
     return 0

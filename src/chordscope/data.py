@@ -429,21 +429,17 @@ def _render_soundfont_batch(note_lists, program, soundfont, duration, sr, gap=1.
     """Render many clips of one GM program in one FluidSynth call; each peak-normalised to 1."""
     import pretty_midi
 
-    from .synth import render_midi
+    from .synth import midi_notes, render_midi
 
     pm = pretty_midi.PrettyMIDI()
-    inst = pretty_midi.Instrument(program=int(program))
     step = duration + gap
-    for k, notes in enumerate(note_lists):
-        for pitch, onset, velocity in notes:
-            inst.notes.append(
-                pretty_midi.Note(
-                    velocity=int(np.clip(round(127 * velocity), 1, 127)),
-                    pitch=int(round(pitch)),
-                    start=k * step + float(onset),
-                    end=k * step + duration,
-                )
-            )
+    clips = [
+        midi_notes([(p, o, duration, v) for p, o, v in notes], program=program, offset=k * step)
+        for k, notes in enumerate(note_lists)
+    ]
+    inst = clips[0]
+    for other in clips[1:]:
+        inst.notes.extend(other.notes)
     pm.instruments.append(inst)
     y = render_midi(pm, duration=len(note_lists) * step, sr=sr, soundfont=soundfont)
     n = int(sr * duration)

@@ -169,7 +169,7 @@ def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> n
     """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
     import pretty_midi
 
-    from .synth import render_midi
+    from .synth import midi_notes, render_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
     for name, program, is_drum in (
@@ -179,16 +179,8 @@ def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> n
     ):
         if not song.notes.get(name):
             continue
-        inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name=name)
-        for p, s, e, v in song.notes[name]:
-            inst.notes.append(
-                pretty_midi.Note(
-                    velocity=int(np.clip(round(127 * v), 1, 127)),
-                    pitch=int(round(p)),
-                    start=float(s),
-                    end=float(e),
-                )
-            )
+        inst = midi_notes(song.notes[name], program=program, is_drum=is_drum)
+        inst.name = name
         pm.instruments.append(inst)
     y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
     peak = np.abs(y).max()

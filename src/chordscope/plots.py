@@ -84,13 +84,15 @@ def curves_figure(history):
     return fig
 
 
-def kernels_figure(conv, *, titles=None):
+def kernels_figure(conv, *, titles=None, row_labels=None, ylabel="semitones (relative)"):
     """The first layer's kernels on their grid: semitones (up) × frames (right).
 
     Parameters
     ----------
     conv : np.ndarray [shape=(n_kernels, 1, kh, kw)]
     titles : list of str, optional
+    row_labels : list of list of str, optional
+        Tick labels of each kernel's rows (default ``0 .. kh - 1``).
     """
     conv = np.asarray(conv)
     K, _, kh, kw = conv.shape
@@ -101,12 +103,12 @@ def kernels_figure(conv, *, titles=None):
         im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
         for (i, j), v in np.ndenumerate(conv[k, 0]):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
-        ax.set_title(titles[k] if titles else f"kernel {k + 1}")
-        ax.set_yticks(range(kh))
+        ax.set_title(titles[k] if titles else f"kernel {k + 1}", fontsize=9 if titles else None)
+        ax.set_yticks(range(kh), row_labels[k] if row_labels else list(range(kh)))
         ax.set_xticks(range(kw))
         ax.set_xlabel("frames")
         if k == 0:
-            ax.set_ylabel("semitones (relative)")
+            ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=list(axes), shrink=0.8, label="weight")
     return fig
 
@@ -246,23 +248,13 @@ def semitone_kernels_figure(conv, explanation: dict):
     Row ``j`` of kernel ``k`` is placed at ``typical_offset + j``: where, on the test set, the
     kernel's maximum most often sits relative to the root.
     """
-    conv = np.asarray(conv)
-    K, _, kh, kw = conv.shape
-    vmax = float(np.abs(conv).max()) or 1.0
-    fig = _figure((3 * K, 4))
-    axes = np.atleast_1d(fig.subplots(1, K))
-    for k, ax in enumerate(axes):
-        e = explanation["kernels"][k]
+    kh = np.asarray(conv).shape[2]
+    rows, titles = [], []
+    for e in explanation["kernels"]:
         off = e["where"]["typical_offset"]
-        im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
-        ax.set_yticks(range(kh), [f"{off + j:+d}" if off is not None else "?" for j in range(kh)])
-        ax.set_xticks(range(kw))
-        ax.set_xlabel("frames")
-        ax.set_title(f"kernel {k + 1}: {e['role']}", fontsize=9)
-        if k == 0:
-            ax.set_ylabel("semitones above the root")
-    fig.colorbar(im, ax=list(axes), shrink=0.8, label="weight")
-    return fig
+        rows.append([f"{off + j:+d}" if off is not None else "?" for j in range(kh)])
+        titles.append(f"kernel {e['kernel']}: {e['role']}")
+    return kernels_figure(conv, titles=titles, row_labels=rows, ylabel="semitones above the root")
 
 
 def census_figure(census: dict):

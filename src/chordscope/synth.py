@@ -26,6 +26,7 @@ __all__ = [
     "render",
     "render_soundfont",
     "render_midi",
+    "midi_notes",
     "additive_partials",
     "additive_envelope",
     "soundfont_path",
@@ -275,6 +276,26 @@ def reverb(
     return (1 - wet) * y + wet * fftconvolve(y, ir)[: y.shape[-1]]
 
 
+def midi_notes(notes, *, program: int = 0, is_drum: bool = False, offset: float = 0.0):
+    """A ``pretty_midi.Instrument`` playing ``[(pitch, start, end, velocity), ...]``.
+
+    Velocities in (0, 1] become MIDI velocities 1..127; times are shifted by ``offset``.
+    """
+    import pretty_midi
+
+    inst = pretty_midi.Instrument(program=int(program), is_drum=is_drum)
+    for pitch, start, end, velocity in notes:
+        inst.notes.append(
+            pretty_midi.Note(
+                velocity=int(np.clip(round(127 * velocity), 1, 127)),
+                pitch=int(round(pitch)),
+                start=offset + float(start),
+                end=offset + float(end),
+            )
+        )
+    return inst
+
+
 def soundfont_path(soundfont: str = "fluidr3") -> str:
     """Path of a SoundFont: ``"fluidr3"`` (Debian's FluidR3_GM), ``"timgm6mb"`` (shipped with
     pretty_midi) or a path to any ``.sf2`` file, checked to be a SoundFont."""
@@ -335,17 +356,7 @@ def render_soundfont(
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI()
-    inst = pretty_midi.Instrument(program=int(program))
-    for pitch, onset, velocity in notes:
-        inst.notes.append(
-            pretty_midi.Note(
-                velocity=int(np.clip(round(127 * velocity), 1, 127)),
-                pitch=int(round(pitch)),
-                start=float(onset),
-                end=float(duration),
-            )
-        )
-    pm.instruments.append(inst)
+    pm.instruments.append(midi_notes([(p, o, duration, v) for p, o, v in notes], program=program))
     y = render_midi(pm, duration=duration, sr=sr, soundfont=soundfont)
     peak = np.abs(y).max()
     return y * (2 * gain / peak) if peak > 0 else y
