@@ -234,10 +234,10 @@ def census(result, explanations: list[dict], *, n_clusters: int = 6, seed: int =
     Kernels are normalised to unit length and clustered with k-means (k-means++ start drawn
     from ``seed``); each cluster reports its size, centroid and most common role.
     """
-    roles_all = [[k["role"] for k in e["kernels"]] for e in explanations]
-    perfect = result.test_accuracy >= 1.0
     from collections import Counter
 
+    roles_all = [[k["role"] for k in e["kernels"]] for e in explanations]
+    perfect = result.test_accuracy >= 1.0
     def count(sel):
         c = Counter(r for i, rs in enumerate(roles_all) if sel[i] for r in rs)
         return dict(sorted(c.items()))

@@ -473,6 +473,4 @@ def train_reference(seed: int, recipe: Recipe | str = "seed", *, inputs=None, st
                     scale = recipe.conv_lr_scale if name.startswith("conv") else 1.0
                     update(p, p.grad, states[name], lr * scale, recipe)
             t += 1
-        rng_val = None  # validation draws come from their own stream and do not touch `rng`
-        del rng_val
     return model
