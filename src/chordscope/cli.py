@@ -170,6 +170,50 @@ def _cmd_evalset(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from dataclasses import replace
+
+    from .fit import TrainConfig, load_config, train_chords
+
+    overrides = {
+        k: v
+        for k, v in {
+            "vocab": args.vocab,
+            "synths": tuple(args.synth.split(",")) if args.synth else None,
+            "programs": tuple(int(p) for p in args.programs.split(",")) if args.programs else None,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+            "device": args.device,
+        }.items()
+        if v is not None
+    }
+    config = (
+        load_config(args.config, **overrides)
+        if args.config
+        else replace(TrainConfig(), **overrides)
+    )
+    out = _with_progress(
+        config.steps,
+        args.quiet,
+        f"train {config.vocab}",
+        train_chords,
+        config,
+        args.out,
+        resume=args.resume,
+        force=args.force,
+    )
+    if not args.quiet and int(__import__("os").environ.get("RANK", 0)) == 0:
+        import json
+
+        m = json.loads((out / "metrics.json").read_text())
+        print(
+            f"{out}: test accuracy {m['test_accuracy']:.4f} ({m['n_test']} examples), "
+            f"{m['examples_per_second']:.0f} examples/s; see {out / 'report.html'}"
+        )
+    return 0
+
+
 def _cmd_report(args) -> int:
     from pathlib import Path
 
@@ -244,6 +288,21 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=_cmd_evalset)
 
+    tr = sub.add_parser("train", help="train a ChordCNN recogniser on realistic chords")
+    tr.add_argument("--vocab", help="majmin (default), triads or sevenths")
+    tr.add_argument("--synth", help="comma-separated synthesis kinds (default additive)")
+    tr.add_argument("--programs", help="comma-separated GM programs for soundfont")
+    tr.add_argument("--steps", type=int, help="optimiser steps")
+    tr.add_argument("--batch-size", type=int, help="global batch size")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--config", help="a TOML file of training settings")
+    tr.add_argument("--device", help="auto (default), cpu or cuda")
+    tr.add_argument("--resume", action="store_true", help="continue from the folder's checkpoint")
+    tr.add_argument("--force", action="store_true", help="replace a finished run")
+    tr.add_argument("--out", required=True, help="run folder")
+    tr.add_argument("--quiet", action="store_true")
+    tr.set_defaults(func=_cmd_train)
+
     rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
     rep.add_argument("run_dir")
     rep.add_argument("--quiet", action="store_true")
@@ -260,5 +319,8 @@ def main(argv=None) -> int:
         print(f"chordscope: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("chordscope: interrupted; nothing was written", file=sys.stderr)
+        if args.command == "train":
+            print("chordscope: interrupted; checkpoint saved, --resume continues", file=sys.stderr)
+        else:
+            print("chordscope: interrupted; nothing was written", file=sys.stderr)
         return 130

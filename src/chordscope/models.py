@@ -16,7 +16,7 @@ from torch import nn
 
 from .errors import ModelFileError
 
-__all__ = ["SeedCNN", "build_model", "n_params", "glorot_uniform_"]
+__all__ = ["SeedCNN", "ChordCNN", "build_model", "n_params", "glorot_uniform_"]
 
 
 class SeedCNN(nn.Module):
@@ -71,7 +71,61 @@ class SeedCNN(nn.Module):
         return torch.softmax(self(x), dim=-1)
 
 
-_ARCHITECTURES = {"SeedCNN": SeedCNN}
+class ChordCNN(nn.Module):
+    """A small chord recogniser over a context of CQT frames.
+
+    ``conv1`` (kernels of ``kernel_size`` semitones × frames, no bias) is the layer
+    :mod:`chordscope.explain` reads; then batch norm and ReLU, two more conv blocks, each of the
+    first two followed by a max pool over two bins of frequency; the result is averaged over the
+    context frames, keeping frequency (the root is an absolute pitch), and read out by a linear
+    layer to the vocabulary's classes.
+
+    Parameters
+    ----------
+    n_classes : int  vocabulary size (25 for majmin, 133 for sevenths)
+    n_bins, n_frames : int  input shape (73 bins C1–C7, 7 context frames by default)
+    channels : tuple of int  output channels of the three conv blocks
+    kernel_size : tuple of int  the first layer's (semitones, frames)
+
+    Examples
+    --------
+    >>> m = ChordCNN(n_classes=25)
+    >>> m(torch.zeros(2, 1, 73, 7)).shape
+    torch.Size([2, 25])
+    """
+
+    def __init__(
+        self, n_classes=25, n_bins=73, n_frames=7, channels=(8, 16, 32), kernel_size=(5, 3)
+    ):
+        super().__init__()
+        c1, c2, c3 = (int(c) for c in channels)
+        kh, kw = (int(k) for k in kernel_size)
+        self.architecture = {
+            "name": "ChordCNN",
+            "n_classes": int(n_classes),
+            "n_bins": int(n_bins),
+            "n_frames": int(n_frames),
+            "channels": [c1, c2, c3],
+            "kernel_size": [kh, kw],
+        }
+        self.conv1 = nn.Conv2d(1, c1, (kh, kw), padding=(kh // 2, kw // 2), bias=False)
+        self.bn1 = nn.BatchNorm2d(c1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c2)
+        self.conv3 = nn.Conv2d(c2, c3, 3, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(c3)
+        self.pool = nn.MaxPool2d((2, 1))
+        self.dense = nn.Linear(c3 * (int(n_bins) // 4), n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n_classes)`` for inputs ``(batch, 1, n_bins, n_frames)``."""
+        h = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        h = self.pool(torch.relu(self.bn2(self.conv2(h))))
+        h = torch.relu(self.bn3(self.conv3(h)))
+        return self.dense(h.mean(dim=-1).flatten(1))
+
+
+_ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN}
 
 
 def build_model(architecture: dict) -> nn.Module:

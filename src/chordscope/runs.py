@@ -238,6 +238,7 @@ def census(result, explanations: list[dict], *, n_clusters: int = 6, seed: int =
 
     roles_all = [[k["role"] for k in e["kernels"]] for e in explanations]
     perfect = result.test_accuracy >= 1.0
+
     def count(sel):
         c = Counter(r for i, rs in enumerate(roles_all) if sel[i] for r in rs)
         return dict(sorted(c.items()))

@@ -1,0 +1,385 @@
+"""Training larger recognisers (``ChordCNN``) on realistic chords, on one process or many.
+
+Conventions
+-----------
+- A :class:`TrainConfig` holds every choice (a comment per default); it can be read from TOML
+  (:func:`load_config`, unknown keys and wrong types are named) and is saved in the run folder.
+- Step ``t`` of rank ``r`` draws its batch from ``SeedSequence([seed, 20, t, r])``: a run can stop
+  and resume anywhere and give the same weights, and ranks never share examples. With
+  ``shards=k``, shard ``s`` of rank ``r`` draws stream ``r * k + s``. Validation and
+  test sets come from the dataset's own ``validation`` and ``test`` splits.
+- Under ``torchrun`` (``RANK`` set) training uses DistributedDataParallel (gloo on CPU, nccl on
+  GPU); each rank takes ``batch_size // world_size`` examples of the global batch; only rank 0
+  writes files. ``shards=k`` on one process computes the same gradient as ``k`` ranks (each
+  shard normalised by its own batch statistics, as DDP does).
+- The run folder holds ``checkpoint.safetensors`` + ``checkpoint.json`` while training (written
+  every ``checkpoint_every`` steps and on Ctrl-C), then the same files as ``chordscope run``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import OutputError, ParameterError, valid_positive_int
+
+__all__ = ["TrainConfig", "load_config", "train_chords"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a ``chordscope train`` run."""
+
+    vocab: str = "majmin"  # chord vocabulary: majmin or sevenths (or triads)
+    synths: tuple = ("additive",)  # synthesis kinds drawn per example
+    programs: tuple = (0, 24, 48)  # GM programs for synth "soundfont"
+    soundfonts: tuple = ("fluidr3", "timgm6mb")  # training SoundFonts
+    steps: int = 3000  # optimiser steps
+    batch_size: int = 256  # global batch (split over ranks)
+    lr: float = 3e-3  # Adam learning rate (cosine decay to 0)
+    weight_decay: float = 1e-4  # AdamW weight decay
+    seed: int = 0  # seeds the weights and every data stream
+    channels: tuple = (8, 16, 32)  # ChordCNN conv channels
+    snr_db: tuple = (10.0, 40.0)  # noise range; [] for clean
+    reverb: float = 0.0  # reverb probability (0 keeps the fast additive path)
+    no_chord: float = 0.05  # probability of an N example
+    n_context: int = 3  # context frames on each side
+    n_val: int = 1024  # validation examples (fixed)
+    n_test: int = 2048  # test examples (fixed)
+    eval_every: int = 250  # steps between validations
+    checkpoint_every: int = 500  # steps between checkpoints
+    device: str = "auto"  # auto, cpu or cuda
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "n_val", "n_test", "eval_every", "checkpoint_every"):
+            valid_positive_int(name, getattr(self, name))
+        if self.vocab not in ("majmin", "triads", "sevenths"):
+            raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ParameterError(f"device={self.device!r} must be auto, cpu or cuda")
+        if not self.lr > 0:
+            raise ParameterError(f"lr={self.lr!r} must be positive")
+        self.data_config()  # checks synths, programs, ...
+
+    def data_config(self):
+        """The dataset configuration this run draws from."""
+        from .data import ChordDataConfig
+
+        return ChordDataConfig(
+            vocab=self.vocab,
+            synths=tuple(self.synths),
+            programs=tuple(int(p) for p in self.programs),
+            soundfonts=tuple(self.soundfonts),
+            snr_db=tuple(self.snr_db) if self.snr_db else None,
+            reverb=self.reverb,
+            no_chord=self.no_chord,
+            n_context=self.n_context,
+        )
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def load_config(path, **overrides) -> TrainConfig:
+    """Read a TOML file of :class:`TrainConfig` keys, then apply ``overrides``.
+
+    Raises :class:`ParameterError` naming an unknown key or a value of the wrong type.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ParameterError(f"{path}: not a valid TOML file ({exc})") from None
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    for key, value in data.items():
+        if key not in defaults:
+            raise ParameterError(f"{path}: unknown key {key!r}")
+        want = type(defaults[key])
+        ok = isinstance(value, list) if want is tuple else isinstance(value, want)
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if want is not bool and isinstance(value, bool):
+            ok = False
+        if not ok:
+            raise ParameterError(
+                f"{path}: key {key!r} must be {want.__name__ if want is not tuple else 'a list'}, "
+                f"got {type(value).__name__}"
+            )
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return replace(TrainConfig(**data), **overrides)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device='cuda' but no GPU is available")
+    return torch.device(name)
+
+
+def _batch(config: TrainConfig, t: int, rank: int, n: int):
+    from .data import chord_examples
+
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
+    x, y, _ = chord_examples(config.data_config(), n, rng)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def _fixed_set(config: TrainConfig, split: str, n: int):
+    from .data import chord_examples, split_rng
+
+    x, y, _ = chord_examples(config.data_config(), n, split_rng(config.seed, split))
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@torch.no_grad()
+def _scores(model, x, y, device) -> dict:
+    model.eval()
+    logits = torch.cat([model(x[i : i + 2048].to(device)).cpu() for i in range(0, len(x), 2048)])
+    model.train()
+    return {
+        "accuracy": (logits.argmax(-1) == y).double().mean().item(),
+        "loss": torch.nn.functional.cross_entropy(logits, y).item(),
+    }
+
+
+def _lr(config: TrainConfig, t: int) -> float:
+    return config.lr * 0.5 * (1 + math.cos(math.pi * t / config.steps))
+
+
+def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, history: list):
+    from safetensors.torch import save
+
+    from .io import atomic_write_bytes, write_json
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    scalars = {}
+    for i, (pid, st) in enumerate(opt.state_dict()["state"].items()):
+        for k, v in st.items():
+            if torch.is_tensor(v) and v.dim() > 0:
+                tensors[f"opt.{pid}.{k}"] = v.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{k}"] = float(v)
+        del i
+    atomic_write_bytes(out / "checkpoint.safetensors", save(tensors))
+    write_json(
+        out / "checkpoint.json",
+        {
+            "step": step,
+            "config": config.to_json(),
+            "architecture": model.architecture,
+            "optimizer_scalars": scalars,
+            "history": history,
+        },
+    )
+
+
+def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    from .io import read_json
+
+    path = out / "checkpoint.safetensors"
+    if not path.is_file() or not (out / "checkpoint.json").is_file():
+        raise ParameterError(f"--resume: no checkpoint in {out}")
+    meta = read_json(out / "checkpoint.json")
+    if meta.get("architecture") != model.architecture:
+        raise ParameterError(f"--resume: the checkpoint in {out} is from a different model")
+    try:
+        tensors = load(path.read_bytes())
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise ParameterError(f"--resume: {path} is corrupt ({exc})") from None
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    state = opt.state_dict()
+    for pid in range(len(state["param_groups"][0]["params"])):
+        st = {}
+        for k, v in tensors.items():
+            if k.startswith(f"opt.{pid}."):
+                st[k.split(".", 2)[2]] = v
+        for k, v in meta["optimizer_scalars"].items():
+            p, name = k.split(".", 1)
+            if int(p) == pid:
+                st[name] = torch.tensor(v)
+        if st:
+            state["state"][pid] = st
+    opt.load_state_dict(state)
+    return int(meta["step"]), list(meta.get("history", []))
+
+
+def train_chords(
+    config: TrainConfig,
+    out,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    shards: int = 1,
+    progress=None,
+    return_model: bool = False,
+):
+    """Train a :class:`~chordscope.models.ChordCNN` and write a run folder (see module docs).
+
+    Parameters
+    ----------
+    config : TrainConfig
+    out : path-like  the run folder (created; with ``resume`` it must hold a checkpoint)
+    resume : bool  continue from ``out/checkpoint.*``
+    force : bool  replace a finished run in ``out``
+    shards : int  split each batch into this many shards, as that many DDP ranks would
+    progress : callable, optional  called with the number of steps done
+    return_model : bool  also return this process's trained model
+
+    Returns
+    -------
+    Path of the run folder, or ``(path, model)`` with ``return_model``.
+    """
+    import torch.distributed as dist
+
+    from .chords import get_vocabulary
+    from .models import ChordCNN
+
+    out = Path(out)
+    shards = valid_positive_int("shards", shards)
+    distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    device = _device(config.device)
+    rank, world = 0, 1
+    if distributed:
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    if config.batch_size % (world * shards):
+        raise ParameterError(
+            f"batch_size={config.batch_size} must divide evenly over {world * shards} ranks/shards"
+        )
+    if rank == 0:
+        if not resume and out.exists() and any(out.iterdir()) and not force:
+            raise OutputError(f"output folder {out} exists; pass --force to replace it or --resume")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    vocab = get_vocabulary(config.vocab)
+    torch.manual_seed(config.seed)  # the weights' initialisation (torch's own draws)
+    model = ChordCNN(
+        n_classes=vocab.n_classes, n_frames=2 * config.n_context + 1, channels=config.channels
+    ).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start, history = 0, []
+    if resume:
+        start, history = _load_checkpoint(out, model, opt, config)
+    net = model
+    if distributed:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+    val = _fixed_set(config, "validation", config.n_val) if rank == 0 else None
+    local = config.batch_size // world
+    t0 = time.perf_counter()
+    done = start
+    try:
+        for t in range(start, config.steps):
+            for g in opt.param_groups:
+                g["lr"] = _lr(config, t)
+            opt.zero_grad(set_to_none=True)
+            n_sh = local // shards
+            loss_sum = 0.0
+            for s in range(shards):  # shard s of rank r draws stream r * shards + s
+                xs, ys = _batch(config, t, rank * shards + s, n_sh)
+                loss = torch.nn.functional.cross_entropy(net(xs.to(device)), ys.to(device))
+                (loss / shards).backward()
+                loss_sum += loss.item() / shards
+            opt.step()
+            done = t + 1
+            if rank == 0 and ((t + 1) % config.eval_every == 0 or t + 1 == config.steps):
+                history.append(
+                    {
+                        "step": t + 1,
+                        "train_loss": loss_sum,
+                        **{f"val_{k}": v for k, v in _scores(model, *val, device).items()},
+                    }
+                )
+            if rank == 0 and (t + 1) % config.checkpoint_every == 0:
+                _save_checkpoint(out, model, opt, t + 1, config, history)
+            if progress is not None:
+                progress(1)
+    except KeyboardInterrupt:
+        if rank == 0:
+            _save_checkpoint(out, model, opt, done, config, history)
+        raise
+    seconds = time.perf_counter() - t0
+    if rank == 0:
+        _finish(out, model, config, history, seconds, config.steps - start, device)
+    if distributed:
+        dist.barrier()
+    return (out, model) if return_model else out
+
+
+def _finish(out: Path, model, config, history, seconds, steps_done, device):
+    from . import plots
+    from .chords import get_vocabulary
+    from .features import CHORD_CQT
+    from .io import save_model, write_csv, write_json
+    from .models import n_params
+    from .report import write_report
+    from .runs import machine, versions
+
+    _save_checkpoint(
+        out, model, torch.optim.AdamW(model.parameters()), config.steps, config, history
+    )
+    test = _scores(model, *_fixed_set(config, "test", config.n_test), device)
+    model = model.cpu().eval()
+    save_model(
+        out,
+        model,
+        {
+            "vocabulary": get_vocabulary(config.vocab).to_json(),
+            "features": {**CHORD_CQT.to_json(), "n_context": config.n_context},
+            "train_config": config.to_json(),
+            "seed": config.seed,
+            "versions": versions(),
+            "machine": machine(),
+        },
+    )
+    write_json(
+        out / "metrics.json",
+        {
+            "test_accuracy": test["accuracy"],
+            "test_loss": test["loss"],
+            "n_test": config.n_test,
+            "n_params": n_params(model),
+            "recipe": f"train-{config.vocab}",
+            "seed": config.seed,
+            "steps": config.steps,
+            "train_seconds": round(seconds, 3),
+            "examples_per_second": round(steps_done * config.batch_size / max(seconds, 1e-9), 1),
+        },
+    )
+    write_csv(out / "history.csv", history)
+    if history:
+        curves = [
+            {
+                "epoch": h["step"],
+                "train_loss": h["train_loss"],
+                "train_accuracy": float("nan"),
+                "val_loss": h["val_loss"],
+                "val_accuracy": h["val_accuracy"],
+            }
+            for h in history
+        ]
+        plots.save_figure(plots.curves_figure(curves), out / "figures" / "curves.png")
+    conv = model.conv1.weight.detach().numpy()
+    plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
+    write_report(out)

@@ -1,0 +1,145 @@
+"""chordscope train: configuration, run folder, resume, and DDP on two local processes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from chordscope.cli import main
+from chordscope.errors import ParameterError
+from chordscope.fit import TrainConfig, load_config, train_chords
+
+SMALL = TrainConfig(steps=12, batch_size=32, n_val=64, n_test=64, eval_every=6, checkpoint_every=6)
+
+
+def test_train_writes_a_run_folder(tmp_path):
+    out = train_chords(SMALL, tmp_path / "run")
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "model.safetensors",
+        "model.json",
+        "metrics.json",
+        "history.csv",
+        "report.html",
+        "figures",
+    } <= names
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["steps"] == 12 and 0 <= m["test_accuracy"] <= 1 and m["examples_per_second"] > 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["architecture"]["name"] == "ChordCNN" and meta["vocabulary"]["name"] == "majmin"
+    assert len(meta["vocabulary"]["labels"]) == 25
+
+
+def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+    straight = train_chords(SMALL, tmp_path / "a")
+
+    calls = []
+
+    def stop_after_7(n):
+        calls.append(n)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_chords(SMALL, tmp_path / "b", progress=stop_after_7)
+    assert json.loads((tmp_path / "b" / "checkpoint.json").read_text())["step"] == 7
+    assert not (tmp_path / "b" / "model.safetensors").exists()
+    train_chords(SMALL, tmp_path / "b", resume=True)
+    a = load_file(str(straight / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+
+
+def test_resume_errors(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "--steps", "4", "--out", str(empty), "--resume", "--quiet"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    train_chords(
+        TrainConfig(steps=2, batch_size=16, n_val=32, n_test=32, channels=(4, 8, 8)),
+        tmp_path / "other",
+    )
+    before = (tmp_path / "other" / "model.safetensors").read_bytes()
+    assert (
+        main(["train", "--steps", "4", "--out", str(tmp_path / "other"), "--resume", "--quiet"])
+        == 2
+    )
+    assert "different model" in capsys.readouterr().err
+    assert (tmp_path / "other" / "model.safetensors").read_bytes() == before
+    assert main(["train", "--steps", "4", "--out", str(tmp_path / "other"), "--quiet"]) == 2
+    assert "--force" in capsys.readouterr().err
+
+
+def test_config_file(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('vocab = "sevenths"\nsteps = 5\nsynths = ["additive", "sine"]\nlr = 1\n')
+    c = load_config(good, seed=3)
+    assert (
+        c.vocab == "sevenths" and c.steps == 5 and c.synths == ("additive", "sine") and c.seed == 3
+    )
+    for text, match in [
+        ("stepz = 5\n", "unknown key 'stepz'"),
+        ('steps = "many"\n', "key 'steps' must be int"),
+        ("synths = 3\n", "key 'synths' must be a list"),
+        ("steps = true\n", "key 'steps' must be int"),
+        ('vocab = "jazz"\n', "vocab='jazz'"),
+        ("steps = [\n", "not a valid TOML"),
+    ]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(ParameterError, match=match):
+            load_config(bad)
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--vocab", "jazz"], "vocab='jazz'"),
+        (["--synth", "fm"], "synth='fm'"),
+        (["--steps", "0"], "steps=0"),
+        (["--config", "/no/such.toml"], "no such config file"),
+    ],
+)
+def test_train_bad_arguments(tmp_path, capsys, argv, match):
+    out = tmp_path / "o"
+    assert main(["train", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chordscope: error:") and match in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_ddp_two_processes_equal_each_other_and_a_sharded_single_process(tmp_path):
+    weights = tmp_path / "w"
+    weights.mkdir()
+    worker = Path(__file__).with_name("ddp_worker.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(worker),
+        str(tmp_path / "run"),
+        str(weights),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r0 = load_file(str(weights / "rank0.safetensors"))
+    r1 = load_file(str(weights / "rank1.safetensors"))
+    params = [k for k in r0 if "running" not in k and "num_batches" not in k]
+    for k in params:
+        torch.testing.assert_close(r0[k], r1[k], rtol=0, atol=0)
+    config = TrainConfig(steps=4, batch_size=32, n_val=64, n_test=64, eval_every=2, snr_db=())
+    _, single = train_chords(config, tmp_path / "single", shards=2, return_model=True)
+    ref = single.state_dict()
+    for k in params:
+        torch.testing.assert_close(r0[k], ref[k], rtol=1e-4, atol=1e-5)
+    assert (tmp_path / "run" / "model.safetensors").is_file()  # rank 0 wrote the run folder
