@@ -167,13 +167,12 @@ def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, hist
 
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars = {}
-    for i, (pid, st) in enumerate(opt.state_dict()["state"].items()):
+    for pid, st in opt.state_dict()["state"].items():
         for k, v in st.items():
             if torch.is_tensor(v) and v.dim() > 0:
                 tensors[f"opt.{pid}.{k}"] = v.detach().cpu().contiguous()
             else:
                 scalars[f"{pid}.{k}"] = float(v)
-        del i
     atomic_write_bytes(out / "checkpoint.safetensors", save(tensors))
     write_json(
         out / "checkpoint.json",
@@ -321,13 +320,13 @@ def train_chords(
         raise
     seconds = time.perf_counter() - t0
     if rank == 0:
-        _finish(out, model, config, history, seconds, config.steps - start, device)
+        _finish(out, model, opt, config, history, seconds, config.steps - start, device)
     if distributed:
         dist.barrier()
     return (out, model) if return_model else out
 
 
-def _finish(out: Path, model, config, history, seconds, steps_done, device):
+def _finish(out: Path, model, opt, config, history, seconds, steps_done, device):
     from . import plots
     from .chords import get_vocabulary
     from .features import CHORD_CQT
