@@ -75,3 +75,47 @@ def test_bad_input(tmp_path, capsys, argv, match):
     err = capsys.readouterr().err
     assert err.startswith("chordscope: error:") and match in err
     assert not out.exists()
+
+
+def test_training_songs_are_seeded_varied_and_never_the_evaluation_set():
+    from chordscope.errors import ParameterError
+    from chordscope.evalset import EVAL_SEED, training_song
+
+    a, b = training_song(3, seed=5), training_song(3, seed=5)
+    assert a.chords == b.chords and a.notes == b.notes
+    assert training_song(4, seed=5).chords != a.chords
+    labels = [lab for i in range(20) for _, _, lab in training_song(i, seed=5).chords]
+    roots = {lab.split(":")[0] for lab in labels if lab != "N"}
+    qualities = {lab.split(":")[1] for lab in labels if lab != "N"}
+    assert len(roots) == 12 and {"maj", "min", "7", "min7", "maj7"} <= qualities
+    for song in (a, training_song(7, seed=5)):
+        ends = [c[1] for c in song.chords]
+        assert song.chords[0][0] == 0 and ends[-1] == pytest.approx(song.duration)
+        assert all(c[1] == d[0] for c, d in zip(song.chords, song.chords[1:], strict=False))
+    with pytest.raises(ParameterError, match="evaluation set"):
+        training_song(0, seed=EVAL_SEED)
+
+
+def test_label_frames_reduce_to_the_vocabulary():
+    from chordscope.chords import get_vocabulary
+    from chordscope.data import label_frames
+
+    v = get_vocabulary("majmin")
+    y = label_frames(
+        [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)], ["A:min7", "G:sus4", "C:maj"], 8, v, hop_s=0.5
+    )
+    # frames at 0, .5 → A:min; 1, 1.5 → sus4 has no majmin class; 2, 2.5 → C:maj; 3, 3.5 → none
+    assert y.tolist() == [v.index("A:min")] * 2 + [-1, -1] + [v.index("C:maj")] * 2 + [-1, -1]
+
+
+def test_song_frames_windows_are_context_views():
+    from chordscope.data import song_frames
+    from chordscope.evalset import render_song, training_song
+    from chordscope.features import CHORD_CQT, context_frames, log_cqt
+
+    pool = song_frames("majmin", [0], seed=9, snr_db=None, workers=1)
+    song = training_song(0, seed=9, programs=(0, 24, 48))  # song_frames' default programs
+    F = log_cqt(render_song(song, sr=CHORD_CQT.sr), config=CHORD_CQT)
+    W = context_frames(F, 3)
+    k = pool.centres[10] - 3  # the song starts after 3 padding columns
+    np.testing.assert_allclose(pool.windows([10])[0, 0], W[k], atol=1e-6)

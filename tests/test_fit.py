@@ -143,3 +143,42 @@ def test_ddp_two_processes_equal_each_other_and_a_sharded_single_process(tmp_pat
     for k in params:
         torch.testing.assert_close(r0[k], ref[k], rtol=1e-4, atol=1e-5)
     assert (tmp_path / "run" / "model.safetensors").is_file()  # rank 0 wrote the run folder
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("fluidsynth") is None, reason="fluidsynth missing (apt-get)"
+)
+def test_train_on_song_frames_labels_audio(tmp_path):
+    from chordscope.fit import song_pool
+    from chordscope.recognise import load_recogniser
+
+    config = TrainConfig(
+        data="songs",
+        n_songs=3,
+        steps=30,
+        batch_size=64,
+        n_val=128,
+        n_test=128,
+        eval_every=10,
+        checkpoint_every=30,
+    )
+    pool = song_pool(config)
+    assert len(pool) > 500 and pool.windows([0, 1]).shape == (2, 1, 73, 7)
+    assert (pool.y >= 0).all() and (pool.y < 25).all()
+    # the splits never share a song: their spectrograms differ
+    val = song_pool(config, "validation")
+    assert val.F.shape != pool.F.shape or not (val.F == pool.F).all()
+    out = train_chords(config, tmp_path / "songs")
+    history = [line.split(",") for line in (out / "history.csv").read_text().splitlines()[1:]]
+    # step, train_loss, val_accuracy, val_loss: three songs are learnt, unseen ones beat chance
+    assert float(history[-1][1]) < 0.5 * float(history[0][1])
+    assert float(history[-1][2]) > 3 / 25
+    rec = load_recogniser(out)
+    assert rec.labels[0] == "N" and rec.n_context == 3
+
+
+def test_songs_config_checks():
+    with pytest.raises(ParameterError, match="data="):
+        TrainConfig(data="films")
+    with pytest.raises(ParameterError, match="n_songs"):
+        TrainConfig(data="songs", n_songs=0)

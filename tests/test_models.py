@@ -40,3 +40,30 @@ def test_build_model_round_trip_and_unknown():
         build_model({"name": "Transformer"})
     with pytest.raises(ModelFileError, match="invalid architecture"):
         build_model({"name": "SeedCNN", "n_kernels": 4, "colour": "red"})
+
+
+def test_chordcnn_frame_logits_equal_windowed_forward(rng):
+    from chordscope.features import context_frames
+    from chordscope.models import ChordCNN
+
+    torch.manual_seed(0)
+    model = ChordCNN(n_classes=25).eval()
+    with torch.no_grad():  # non-trivial batch-norm statistics
+        for bn in (model.bn1, model.bn2, model.bn3):
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    F = rng.random((73, 40)).astype(np.float32)
+    with torch.no_grad():
+        whole = model.frame_logits(torch.from_numpy(F))
+        windows = model(torch.from_numpy(context_frames(F, 3)[:, None]))
+    assert whole.shape == (40, 25)
+    torch.testing.assert_close(whole, windows, rtol=1e-4, atol=1e-5)
+
+
+def test_chordcnn_context_is_consumed_by_the_convolutions():
+    from chordscope.models import ChordCNN
+
+    model = ChordCNN(n_classes=25)
+    assert model.context == 7
+    with pytest.raises(ValueError, match="at least 7"):
+        ChordCNN(n_classes=25, n_frames=5)

@@ -3,7 +3,8 @@
 The package is a flat set of modules, one per stage of the data flow::
 
     chords -> synth -> features -> data -> models <- train
-    explain -> plots -> report;  io for files;  cli for the command line
+    explain -> plots -> report;  fit (larger recognisers) -> recognise (audio files)
+    io for files;  cli for the command line
 
 Importing ``chordscope`` is cheap: the modules load when first used.
 """
@@ -27,10 +28,15 @@ _MODULES = {
     "cli",
     "errors",
     "runs",
+    "evalset",
+    "fit",
+    "recognise",
 }
 
 
 def __getattr__(name):
     if name in _MODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "predict":  # chordscope.predict(path): chords of an audio file
+        return importlib.import_module(f"{__name__}.recognise").predict
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -179,6 +179,8 @@ def _cmd_train(args) -> int:
         k: v
         for k, v in {
             "vocab": args.vocab,
+            "data": args.data,
+            "n_songs": args.songs,
             "synths": tuple(args.synth.split(",")) if args.synth else None,
             "programs": tuple(int(p) for p in args.programs.split(",")) if args.programs else None,
             "steps": args.steps,
@@ -211,6 +213,72 @@ def _cmd_train(args) -> int:
             f"{out}: test accuracy {m['test_accuracy']:.4f} ({m['n_test']} examples), "
             f"{m['examples_per_second']:.0f} examples/s; see {out / 'report.html'}"
         )
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from pathlib import Path
+
+    from .errors import OutputError, ParameterError
+    from .io import write_chords_csv, write_jams, write_lab
+    from .recognise import load_recogniser, predict
+
+    if args.format not in ("lab", "jams", "csv"):
+        raise ParameterError(f"--format {args.format!r} must be lab, jams or csv")
+    if not 0 < args.self_transition < 1:
+        raise ParameterError(f"--self-transition {args.self_transition} must be in (0, 1)")
+    if not args.min_duration >= 0:
+        raise ParameterError(f"--min-duration {args.min_duration} must be >= 0")
+    rec = load_recogniser(args.model)
+    out_dir = None
+    if args.output is not None:
+        out_dir = Path(args.output)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+        import os
+
+        if not os.access(out_dir, os.W_OK):
+            raise OutputError(f"cannot write to {out_dir}: permission denied")
+    failed = 0
+    for audio in args.audio:
+        src = Path(audio)
+        dest = (out_dir or src.parent) / f"{src.stem}.{args.format}"
+        try:
+            segs = predict(
+                src, rec, self_transition=args.self_transition, min_duration=args.min_duration
+            )
+            if args.format == "lab":
+                write_lab(dest, [s[:2] for s in segs], [s[2] for s in segs])
+            elif args.format == "jams":
+                write_jams(dest, segs, metadata={"model": rec.name, "audio": src.name})
+            else:
+                write_chords_csv(dest, segs)
+        except ChordscopeError as exc:
+            print(f"chordscope: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if not args.quiet:
+            print(f"{src} -> {dest} ({len(segs)} segments)")
+    return 1 if failed else 0
+
+
+def _cmd_score(args) -> int:
+    import json
+
+    from .evaluate import CHORD_METRICS, pair_files, score_files
+
+    result = score_files(pair_files(args.reference, args.estimate))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    width = max(12, *(len(n) for n in result["files"]))
+    print(f"{'file':<{width}} " + " ".join(f"{m:>8}" for m in CHORD_METRICS))
+    rows = list(result["files"].items()) + [("all (weighted)", result["total"])]
+    for name, scores in rows:
+        cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
+        print(f"{name:<{width}} " + " ".join(cells))
     return 0
 
 
@@ -290,6 +358,10 @@ def _parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a ChordCNN recogniser on realistic chords")
     tr.add_argument("--vocab", help="majmin (default), triads or sevenths")
+    tr.add_argument(
+        "--data", help="chords (isolated chord clips, default) or songs (rendered songs' frames)"
+    )
+    tr.add_argument("--songs", type=int, help="number of training songs for --data songs (300)")
     tr.add_argument("--synth", help="comma-separated synthesis kinds (default additive)")
     tr.add_argument("--programs", help="comma-separated GM programs for soundfont")
     tr.add_argument("--steps", type=int, help="optimiser steps")
@@ -302,6 +374,33 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", required=True, help="run folder")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=_cmd_train)
+
+    pr = sub.add_parser("predict", help="label chords in audio files (.lab, JAMS or CSV)")
+    pr.add_argument("audio", nargs="+", help="audio files: wav, flac, ogg, mp3, ...")
+    pr.add_argument("-o", "--output", help="output folder (default: beside each audio file)")
+    pr.add_argument("--format", default="lab", help="lab (MIREX, default), jams or csv")
+    pr.add_argument(
+        "--model", default="majmin", help="majmin (default), sevenths, or a trained model's path"
+    )
+    pr.add_argument(
+        "--self-transition",
+        type=float,
+        default=0.97,
+        help="Viterbi probability of staying on a chord from one frame to the next (0.97)",
+    )
+    pr.add_argument(
+        "--min-duration", type=float, default=0.25, help="shortest segment, seconds (0.25)"
+    )
+    pr.add_argument("--quiet", action="store_true")
+    pr.set_defaults(func=_cmd_predict)
+
+    sc = sub.add_parser(
+        "score", help="score chord estimates against references with mir_eval (.lab, JAMS, CSV)"
+    )
+    sc.add_argument("reference", help="a reference file, or a folder of them")
+    sc.add_argument("estimate", help="an estimate file, or a folder matched to it by file name")
+    sc.add_argument("--json", action="store_true", help="print the scores as JSON")
+    sc.set_defaults(func=_cmd_score)
 
     rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
     rep.add_argument("run_dir")

@@ -16,6 +16,7 @@ Conventions
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -495,3 +496,129 @@ def cache_examples(
     os.replace(tmp_x, final_x)
     os.replace(tmp_y, final_y)
     return np.load(final_x, mmap_mode="r"), np.load(final_y, mmap_mode="r")
+
+
+# ------------------------------------------------------------------------------------------------
+# Frames of rendered training songs (chord changes, bass, drums, rests), for recognisers that
+# label real recordings frame by frame.
+
+
+def label_frames(intervals, labels, n_frames: int, vocab, *, hop_s: float) -> np.ndarray:
+    """Class of every frame (centre ``k * hop_s``) under ``vocab``; -1 where the chord at that
+    time has no class in the vocabulary (``C:sus4`` in ``majmin``, ``X``) or no label covers it.
+
+    Examples
+    --------
+    >>> from chordscope.chords import get_vocabulary
+    >>> label_frames([(0, 1), (1, 2)], ["N", "C:min7"], 4, get_vocabulary("majmin"), hop_s=0.5)
+    array([ 0,  0, 14, 14])
+    """
+    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    classes = np.array([-1 if (c := vocab.index(lab)) is None else c for lab in labels])
+    t = np.arange(n_frames) * hop_s
+    i = np.searchsorted(intervals[:, 0], t, side="right") - 1
+    ok = (i >= 0) & (t < intervals[np.clip(i, 0, None), 1])
+    return np.where(ok, classes[np.clip(i, 0, None)], -1).astype(np.int64)
+
+
+def _song_features(index, seed, vocab, programs, soundfont, snr_db):
+    from .evalset import render_song, training_song
+    from .features import CHORD_CQT, log_cqt
+    from .synth import add_noise
+
+    song = training_song(index, seed=seed, programs=programs)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 31, index]))
+    y = render_song(song, sr=CHORD_CQT.sr, soundfont=soundfont)
+    if snr_db is not None and rng.random() < 0.5:
+        kind = "pink" if rng.random() < 0.5 else "white"
+        y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
+    F = log_cqt(y, config=CHORD_CQT)
+    labels = label_frames(
+        [c[:2] for c in song.chords],
+        [c[2] for c in song.chords],
+        F.shape[-1],
+        vocab,
+        hop_s=CHORD_CQT.hop_length / CHORD_CQT.sr,
+    )
+    return F, labels
+
+
+@dataclass(frozen=True)
+class FramePool:
+    """Labelled frames of many songs, kept as one spectrogram so that a context window is a view.
+
+    Attributes
+    ----------
+    F : np.ndarray [shape=(n_bins, n_columns)], float32
+        The songs' log-CQTs one after another, each padded with ``n_context`` copies of its
+        first and last frame (as :func:`chordscope.features.context_frames` pads).
+    centres : np.ndarray [shape=(n,)], int  column of every labelled frame
+    y : np.ndarray [shape=(n,)], int64  its class
+    n_context : int
+    """
+
+    F: np.ndarray
+    centres: np.ndarray
+    y: np.ndarray
+    n_context: int
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def windows(self, idx) -> np.ndarray:
+        """Inputs ``(len(idx), 1, n_bins, 2 * n_context + 1)`` of the frames ``idx``."""
+        k = self.n_context
+        win = np.lib.stride_tricks.sliding_window_view(self.F, 2 * k + 1, axis=1)
+        return np.ascontiguousarray(win[:, self.centres[idx] - k].transpose(1, 0, 2))[:, None]
+
+
+def song_frames(
+    vocab: str,
+    indices,
+    *,
+    seed: int,
+    programs=(0, 24, 48),
+    soundfonts=("fluidr3",),
+    snr_db=(10.0, 40.0),
+    n_context: int = 3,
+    workers: int | None = None,
+    progress=None,
+) -> FramePool:
+    """Every labelled frame of the training songs ``indices`` (see
+    :func:`chordscope.evalset.training_song`), rendered by FluidSynth.
+
+    Song ``i`` is played with SoundFont ``soundfonts[i % len(soundfonts)]``; half the songs get
+    white or pink noise at an SNR drawn from ``snr_db``. Frames whose chord has no class in the
+    vocabulary are left out. Songs render in parallel threads (FluidSynth runs as a separate
+    program); the result does not depend on ``workers``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .chords import get_vocabulary
+
+    v = get_vocabulary(vocab)
+    indices = [int(i) for i in indices]
+    workers = workers or os.cpu_count() or 1
+
+    def one(i):
+        out = _song_features(i, seed, v, tuple(programs), soundfonts[i % len(soundfonts)], snr_db)
+        if progress is not None:
+            progress(1)
+        return out
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(one, indices))
+    k = n_context
+    cols, centres, ys, offset = [], [], [], 0
+    for F, lab in parts:
+        cols.append(np.pad(F, [(0, 0), (k, k)], mode="edge"))
+        keep = np.flatnonzero(lab >= 0)
+        centres.append(offset + k + keep)
+        ys.append(lab[keep])
+        offset += F.shape[-1] + 2 * k
+    return FramePool(
+        F=np.concatenate(cols, axis=1),
+        centres=np.concatenate(centres),
+        y=np.concatenate(ys),
+        n_context=k,
+    )

@@ -17,6 +17,7 @@ __all__ = [
     "ParameterError",
     "ModelFileError",
     "OutputError",
+    "InputError",
     "valid_positive_int",
     "valid_non_negative_int",
     "valid_choice",
@@ -37,6 +38,10 @@ class ModelFileError(ChordscopeError):
 
 class OutputError(ChordscopeError):
     """An output location exists already or cannot be written."""
+
+
+class InputError(ChordscopeError):
+    """An input file (audio, chord annotation) is missing, unreadable or malformed."""
 
 
 def valid_positive_int(name: str, value: object) -> int:

@@ -78,6 +78,7 @@ class Song:
     style: str  # "block" or "arpeggio"
     duration: float
     notes: dict = field(default_factory=dict)  # program/"drums" -> [(pitch, start, end, velocity)]
+    octaves: bool = False  # draw the chord instrument's octave (3 or 4) per chord
 
     def to_json(self) -> dict:
         """Metadata (no notes)."""
@@ -96,7 +97,7 @@ class Song:
 
 def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
     """Compose song ``index`` of the evaluation set drawn from ``seed`` (see module docstring)."""
-    from .chords import PITCH_NAMES, voicing
+    from .chords import PITCH_NAMES
 
     index = valid_non_negative_int("index", index)
     n_bars = valid_positive_int("n_bars", n_bars)
@@ -136,9 +137,27 @@ def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
         style="arpeggio" if rng.random() < 0.3 else "block",
         duration=t + tail,
     )
+    return _arrange(song, rng, lead_in=lead_in, tail=tail)
+
+
+def _arrange(song: Song, rng: np.random.Generator, *, lead_in: float, tail: float) -> Song:
+    """Fill ``song.notes``: the chord instrument (block or arpeggio), a bass line on the roots
+    (if ``song.bass_program`` is not ``None``) and, if ``song.drums``, kick, snare and hi-hat."""
+    from .chords import voicing
+
+    beat = 60.0 / song.tempo
+    chords = song.chords
     chord_notes, bass_notes, drum_notes = [], [], []
     for start, end, lab in chords[1:-1]:
-        notes = voicing(lab, rng=rng, octave=4, bass=False, strum=0.02)
+        if lab == "N":  # a rest inside a training song
+            continue
+        notes = voicing(
+            lab,
+            rng=rng,
+            octave=int(rng.integers(3, 5)) if song.octaves else 4,
+            bass=False,
+            strum=0.02,
+        )
         if song.style == "block":
             chord_notes += [(p, start + o, end, v) for p, o, v in notes]
         else:
@@ -150,7 +169,7 @@ def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
                 k += 1
         root = int(round(min(p for p, _, _ in voicing(lab)))) % 12
         n_beats = max(1, int(round((end - start) / beat)))
-        for b in range(n_beats):
+        for b in range(n_beats if song.bass_program is not None else 0):
             bass_notes.append((36 + root, start + b * beat, start + (b + 1) * beat, 0.8))
     if song.drums:
         n_beats = int((song.duration - 0.5) / beat)
@@ -165,6 +184,89 @@ def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
     return song
 
 
+#: Qualities of random training songs and how often each is drawn (common ones more often).
+TRAINING_QUALITIES = {
+    "maj": 4,
+    "min": 4,
+    "7": 2,
+    "maj7": 2,
+    "min7": 2,
+    "dim": 1,
+    "aug": 0.5,
+    "sus2": 0.5,
+    "sus4": 1,
+    "hdim7": 1,
+    "dim7": 0.5,
+}
+
+
+def training_song(
+    index: int,
+    *,
+    seed: int,
+    programs=CHORD_PROGRAMS,
+    n_chords: int = 16,
+    qualities: dict | None = None,
+    roots=tuple(range(12)),
+) -> Song:
+    """A random song for training: chords drawn uniformly over roots and by weight over
+    qualities (not a key), played like an evaluation song.
+
+    Compared with :func:`compose_song`: any root and quality in any order, chords of 1 to 8
+    beats, rests (``N``) inside the song, the chord instrument in octave 3 or 4, a bass line in
+    70 % of songs, drums in half. ``seed`` must differ from :data:`EVAL_SEED` (it is checked).
+
+    Examples
+    --------
+    >>> s = training_song(0, seed=1, n_chords=4)
+    >>> s.chords[0][2], s.chords[-1][2], len(s.chords) >= 6
+    ('N', 'N', True)
+    """
+    from .chords import PITCH_NAMES
+
+    index = valid_non_negative_int("index", index)
+    n_chords = valid_positive_int("n_chords", n_chords)
+    if seed == EVAL_SEED:
+        raise ParameterError("training songs must not use the evaluation set's seed")
+    qualities = dict(qualities or TRAINING_QUALITIES)
+    names = list(qualities)
+    weights = np.array([qualities[q] for q in names], dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 30, index]))
+    tempo = float(rng.uniform(60, 180))
+    beat = 60.0 / tempo
+    lead_in, tail = float(rng.uniform(0.3, 1.5)), float(rng.uniform(0.3, 1.5))
+    chords = [(0.0, lead_in, "N")]
+    t = lead_in
+    for _ in range(n_chords):
+        d = beat * float(rng.choice([1, 2, 2, 4, 4, 4, 8]))
+        if rng.random() < 0.05:
+            lab = "N"
+        else:
+            root = int(roots[int(rng.integers(len(roots)))])
+            quality = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+            lab = f"{PITCH_NAMES[root]}:{quality}"
+        chords.append((t, t + d, lab))
+        t += d
+    chords.append((t, t + tail, "N"))
+    song = Song(
+        seed=[int(seed), 30, int(index)],
+        tempo=tempo,
+        key="random",
+        chords=chords,
+        chord_program=int(programs[int(rng.integers(len(programs)))]),
+        bass_program=(
+            int(BASS_PROGRAMS[int(rng.integers(len(BASS_PROGRAMS)))])
+            if rng.random() < 0.7
+            else None
+        ),
+        drums=bool(rng.random() < 0.5),
+        style="arpeggio" if rng.random() < 0.3 else "block",
+        duration=t + tail,
+        octaves=True,
+    )
+    return _arrange(song, rng, lead_in=lead_in, tail=tail)
+
+
 def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
     """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
     import pretty_midi
@@ -174,7 +276,7 @@ def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> n
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
     for name, program, is_drum in (
         ("chords", song.chord_program, False),
-        ("bass", song.bass_program, False),
+        ("bass", song.bass_program or 0, False),
         ("drums", 0, True),
     ):
         if not song.notes.get(name):

@@ -1,17 +1,32 @@
-"""Scores of trained models on labelled examples.
+"""Scores of trained models on labelled examples and of chord annotations against references.
 
 Conventions
 -----------
 Scores are returned as dicts of named floats in a fixed order, ready for JSON (mir_eval's
 ``evaluate`` style). Predictions take the first class on ties, as ``argmax`` does.
+Chord annotations are scored by ``mir_eval.chord.evaluate``; over several files a metric is
+duration-weighted: each file counts with the seconds that metric compares in it (a ``sus4``
+segment counts for ``root`` but not for ``majmin``), as if the files were one long recording.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
-__all__ = ["classification_scores", "confusion_matrix"]
+__all__ = [
+    "classification_scores",
+    "confusion_matrix",
+    "CHORD_METRICS",
+    "chord_scores",
+    "pair_files",
+    "score_files",
+]
+
+#: The mir_eval chord metrics chordscope reports, in this order.
+CHORD_METRICS = ("root", "majmin", "thirds", "triads", "sevenths", "tetrads", "mirex")
 
 
 @torch.no_grad()
@@ -49,3 +64,106 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     """
     idx = np.asarray(y_true) * n_classes + np.asarray(y_pred)
     return np.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[dict, dict]:
+    """``mir_eval.chord.evaluate`` of one estimate, with the seconds each metric compares.
+
+    Returns
+    -------
+    scores : dict  metric → weighted accuracy (:data:`CHORD_METRICS`)
+    seconds : dict  metric → duration of the reference that the metric scores (its weight when
+        files are pooled); 0 where the metric skips every segment
+    """
+    import warnings
+
+    import mir_eval.chord
+    import mir_eval.util
+
+    ref_intervals = np.asarray(ref_intervals, dtype=float)
+    est_intervals = np.asarray(est_intervals, dtype=float)
+    with warnings.catch_warnings():  # "no reference chords were comparable": weight 0 below
+        warnings.simplefilter("ignore")
+        full = mir_eval.chord.evaluate(ref_intervals, ref_labels, est_intervals, est_labels)
+        # the weights, computed on the same merged segments as mir_eval.chord.evaluate
+        lo, hi = ref_intervals.min(), ref_intervals.max()
+        est_i, est_l = mir_eval.util.adjust_intervals(
+            est_intervals, est_labels, lo, hi, mir_eval.chord.NO_CHORD, mir_eval.chord.NO_CHORD
+        )
+        merged, refs, ests = mir_eval.util.merge_labeled_intervals(
+            ref_intervals, ref_labels, est_i, est_l
+        )
+        durations = mir_eval.util.intervals_to_durations(merged)
+    scores, seconds = {}, {}
+    for metric in CHORD_METRICS:
+        compared = getattr(mir_eval.chord, metric)(refs, ests) >= 0
+        scores[metric] = float(full[metric])
+        seconds[metric] = float(durations[compared].sum())
+    return scores, seconds
+
+
+def pair_files(ref, est, *, suffixes=(".lab", ".jams", ".csv")) -> list[tuple[str, Path, Path]]:
+    """Match reference and estimate files: two files, or two folders matched by file stem.
+
+    Returns
+    -------
+    pairs : list of ``(name, ref_path, est_path)``, sorted by name
+
+    Raises
+    ------
+    InputError  if a path is missing, a file and a folder are mixed, or no names match (the
+        names without a partner are listed).
+    """
+    from .errors import InputError
+
+    ref, est = Path(ref), Path(est)
+    for p in (ref, est):
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder")
+    if ref.is_file() and est.is_file():
+        return [(ref.stem, ref, est)]
+    if ref.is_file() != est.is_file():
+        raise InputError(f"{ref} and {est} must both be files or both be folders")
+
+    def listing(folder):
+        found = {}
+        for p in sorted(folder.iterdir()):
+            if p.is_file() and p.suffix.lower() in suffixes:
+                if p.stem in found:
+                    raise InputError(f"{folder}: two annotations named {p.stem!r}")
+                found[p.stem] = p
+        return found
+
+    refs, ests = listing(ref), listing(est)
+    names = sorted(set(refs) & set(ests))
+    if not names:
+        raise InputError(
+            f"no annotation in {est} has the name of one in {ref} "
+            f"({len(refs)} references, {len(ests)} estimates)"
+        )
+    return [(n, refs[n], ests[n]) for n in names]
+
+
+def score_files(pairs) -> dict:
+    """Score each ``(name, ref_path, est_path)`` and pool them, duration-weighted.
+
+    Returns
+    -------
+    result : dict
+        ``{"files": {name: {metric: score}}, "total": {metric: score or None},
+        "seconds": {metric: seconds compared}}``; a metric no file compares
+        has a total of ``None``.
+    """
+    from .io import read_chords
+
+    files, sums, weights = {}, dict.fromkeys(CHORD_METRICS, 0.0), dict.fromkeys(CHORD_METRICS, 0.0)
+    for name, ref_path, est_path in pairs:
+        ref_i, ref_l = read_chords(ref_path)
+        est_i, est_l = read_chords(est_path)
+        scores, seconds = chord_scores(ref_i, ref_l, est_i, est_l)
+        files[name] = scores
+        for m in CHORD_METRICS:
+            sums[m] += scores[m] * seconds[m]
+            weights[m] += seconds[m]
+    total = {m: (sums[m] / weights[m] if weights[m] > 0 else None) for m in CHORD_METRICS}
+    return {"files": files, "total": total, "seconds": weights}

@@ -8,6 +8,10 @@ Conventions
   and resume anywhere and give the same weights, and ranks never share examples. With
   ``shards=k``, shard ``s`` of rank ``r`` draws stream ``r * k + s``. Validation and
   test sets come from the dataset's own ``validation`` and ``test`` splits.
+- ``data = "songs"`` trains on the frames of ``n_songs`` rendered training songs
+  (:func:`chordscope.evalset.training_song`: chord changes, bass, drums, rests, noise), built
+  once per process (:func:`song_pool`); step ``t`` then draws frame indices from the same
+  stream. These models label recordings (:mod:`chordscope.recognise`).
 - Under ``torchrun`` (``RANK`` set) training uses DistributedDataParallel (gloo on CPU, nccl on
   GPU); each rank takes ``batch_size // world_size`` examples of the global batch; only rank 0
   writes files. ``shards=k`` on one process computes the same gradient as ``k`` ranks (each
@@ -22,6 +26,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +34,7 @@ import torch
 
 from .errors import OutputError, ParameterError, valid_positive_int
 
-__all__ = ["TrainConfig", "load_config", "train_chords"]
+__all__ = ["TrainConfig", "load_config", "train_chords", "song_pool", "SONG_SPLITS"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class TrainConfig:
     """Everything that decides a ``chordscope train`` run."""
 
     vocab: str = "majmin"  # chord vocabulary: majmin or sevenths (or triads)
+    data: str = "chords"  # chords: isolated chord clips; songs: frames of rendered songs
+    n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
     synths: tuple = ("additive",)  # synthesis kinds drawn per example
     programs: tuple = (0, 24, 48)  # GM programs for synth "soundfont"
     soundfonts: tuple = ("fluidr3", "timgm6mb")  # training SoundFonts
@@ -57,10 +64,20 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu or cuda
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "n_val", "n_test", "eval_every", "checkpoint_every"):
+        for name in (
+            "steps",
+            "batch_size",
+            "n_songs",
+            "n_val",
+            "n_test",
+            "eval_every",
+            "checkpoint_every",
+        ):
             valid_positive_int(name, getattr(self, name))
         if self.vocab not in ("majmin", "triads", "sevenths"):
             raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
+        if self.data not in ("chords", "songs"):
+            raise ParameterError(f"data={self.data!r} must be chords or songs")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ParameterError(f"device={self.device!r} must be auto, cpu or cuda")
         if not self.lr > 0:
@@ -130,10 +147,41 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+#: First song index of each split of the training songs (the splits never share a song).
+SONG_SPLITS = {"train": 0, "validation": 1_000_000, "test": 2_000_000}
+
+
+@lru_cache(maxsize=4)
+def song_pool(config: TrainConfig, split: str = "train"):
+    """The :class:`~chordscope.data.FramePool` of a split of ``config``'s training songs.
+
+    ``train`` holds ``n_songs`` songs, ``validation`` and ``test`` ``max(2, n_songs // 20)``
+    each, drawn from :func:`chordscope.evalset.training_song` at disjoint indices
+    (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed).
+    """
+    from .data import song_frames
+
+    n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
+    first = SONG_SPLITS[split]
+    return song_frames(
+        config.vocab,
+        range(first, first + n),
+        seed=1000 + config.seed,
+        programs=config.programs,
+        soundfonts=config.soundfonts,
+        snr_db=tuple(config.snr_db) if config.snr_db else None,
+        n_context=config.n_context,
+    )
+
+
 def _batch(config: TrainConfig, t: int, rank: int, n: int):
     from .data import chord_examples
 
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
+    if config.data == "songs":
+        pool = song_pool(config)
+        idx = rng.integers(len(pool), size=n)
+        return torch.from_numpy(pool.windows(idx)), torch.from_numpy(pool.y[idx])
     x, y, _ = chord_examples(config.data_config(), n, rng)
     return torch.from_numpy(x), torch.from_numpy(y)
 
@@ -141,6 +189,11 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
 def _fixed_set(config: TrainConfig, split: str, n: int):
     from .data import chord_examples, split_rng
 
+    if config.data == "songs":
+        pool = song_pool(config, split)
+        rng = split_rng(config.seed, split)
+        idx = np.sort(rng.choice(len(pool), size=min(n, len(pool)), replace=False))
+        return torch.from_numpy(pool.windows(idx)), torch.from_numpy(pool.y[idx])
     x, y, _ = chord_examples(config.data_config(), n, split_rng(config.seed, split))
     return torch.from_numpy(x), torch.from_numpy(y)
 

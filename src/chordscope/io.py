@@ -34,6 +34,10 @@ __all__ = [
     "write_wav",
     "write_lab",
     "read_lab",
+    "CHORD_SUFFIXES",
+    "write_jams",
+    "write_chords_csv",
+    "read_chords",
 ]
 
 
@@ -200,3 +204,279 @@ def read_lab(path):
     import mir_eval.io
 
     return mir_eval.io.load_labeled_intervals(str(path))
+
+
+# --- chord annotations: .lab, JAMS, CSV ---------------------------------------------------
+
+CHORD_SUFFIXES = (".lab", ".jams", ".csv")
+
+_JAMS_FILE_FIELDS = ("title", "artist", "release", "identifiers")
+_JAMS_ANNOTATION_FIELDS = (
+    "curator",
+    "annotator",
+    "version",
+    "corpus",
+    "annotation_rules",
+    "validation",
+    "data_source",
+)
+
+
+def _harte_error(label) -> str | None:
+    """``None`` if mir_eval can encode ``label``, else a short reason."""
+    import mir_eval.chord
+
+    if not isinstance(label, str):
+        return f"chord label {label!r} is not a string"
+    try:
+        mir_eval.chord.encode(label)
+    except (mir_eval.chord.InvalidChordException, ValueError, TypeError, IndexError, KeyError):
+        return f"invalid chord label {label!r}"
+    return None
+
+
+def _check_segments(path, segments) -> tuple[list[tuple], bool]:
+    """Validate ``(start, end, label[, confidence])`` segments before writing them to ``path``.
+
+    Returns the segments as plain Python values and whether they carry confidences.
+    """
+    from .errors import ParameterError
+
+    segments = list(segments)
+    if not segments:
+        raise ParameterError(f"segments for {path} must not be empty")
+    sizes = {len(seg) if isinstance(seg, (tuple, list)) else 0 for seg in segments}
+    if sizes not in ({3}, {4}):
+        raise ParameterError(
+            f"segments for {path} must all be (start, end, label) or all "
+            "(start, end, label, confidence)"
+        )
+    clean = []
+    for i, seg in enumerate(segments):
+        try:
+            start, end = float(seg[0]), float(seg[1])
+            conf = float(seg[3]) if len(seg) == 4 else None
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"segments[{i}]={seg!r} for {path}: times and confidence must be numbers"
+            ) from None
+        if not (np.isfinite(start) and np.isfinite(end) and 0 <= start < end):
+            raise ParameterError(f"segments[{i}]={seg!r} for {path} must have 0 <= start < end")
+        if conf is not None and not 0 <= conf <= 1:
+            raise ParameterError(f"segments[{i}]={seg!r} for {path}: confidence must be in [0, 1]")
+        reason = _harte_error(seg[2])
+        if reason:
+            raise ParameterError(f"segments[{i}] for {path}: {reason}")
+        clean.append((start, end, seg[2], conf))
+    return clean, sizes == {4}
+
+
+def write_jams(path, segments, *, duration=None, metadata=None) -> Path:
+    """Write chord segments as a JAMS file with one ``chord`` annotation, atomically.
+
+    The JAMS is validated against its schema before anything is written.
+
+    Parameters
+    ----------
+    path : path-like
+    segments : list of ``(start, end, label)`` or ``(start, end, label, confidence)``
+        Seconds, Harte labels, confidence in [0, 1]; all segments have the same length.
+    duration : float, optional
+        Length of the audio in seconds; default: the latest segment end.
+    metadata : dict, optional
+        JSON-ready values. Keys naming a JAMS ``file_metadata`` field (``title``, ``artist``,
+        ``release``, ``identifiers``) or ``annotation_metadata`` field (``annotator``,
+        ``curator``, ``version``, ``corpus``, ``annotation_rules``, ``validation``,
+        ``data_source``) are stored there; any other key (model name, audio file, settings)
+        goes to the annotation's ``sandbox``. ``annotation_tools`` is always
+        ``"chordscope <version>"``.
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    ParameterError
+        If a segment, the duration or the resulting JAMS is invalid (nothing is written).
+
+    Examples
+    --------
+    >>> write_jams("song.jams", [(0.0, 2.0, "C:maj"), (2.0, 4.0, "A:min")])  # doctest: +SKIP
+    PosixPath('song.jams')
+    """
+    import numbers
+    import warnings
+
+    import jams
+
+    from . import __version__
+    from .errors import ParameterError
+
+    path = Path(path)
+    segs, _ = _check_segments(path, segments)
+    last_end = max(end for _, end, _, _ in segs)
+    duration = last_end if duration is None else duration
+    ok = isinstance(duration, numbers.Real) and not isinstance(duration, bool)
+    if not (ok and np.isfinite(duration) and duration >= last_end):
+        raise ParameterError(
+            f"duration={duration!r} for {path} must be a number >= the last segment end "
+            f"({last_end:g} s)"
+        )
+    metadata = dict(metadata or {})
+
+    jam = jams.JAMS()
+    jam.file_metadata.duration = float(duration)
+    ann = jams.Annotation(namespace="chord", time=0.0, duration=float(duration))
+    ann.annotation_metadata.annotation_tools = f"chordscope {__version__}"
+    for key, value in metadata.items():
+        if key in _JAMS_FILE_FIELDS:
+            setattr(jam.file_metadata, key, value)
+        elif key in _JAMS_ANNOTATION_FIELDS:
+            setattr(ann.annotation_metadata, key, value)
+        else:
+            ann.sandbox.update(**{key: value})
+    for start, end, label, conf in segs:
+        ann.append(time=start, duration=end - start, value=label, confidence=conf)
+    jam.annotations.append(ann)
+    try:
+        with warnings.catch_warnings():  # jsonschema deprecations raised inside jams
+            warnings.simplefilter("ignore", DeprecationWarning)
+            jam.validate()
+        text = jam.dumps()
+    except (jams.JamsError, TypeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = reason.split(" does not match ")[0]  # drop the schema's long regex
+        raise ParameterError(f"{path}: not a valid JAMS chord annotation ({reason})") from None
+    return atomic_write_text(path, text + "\n")
+
+
+def write_chords_csv(path, segments) -> Path:
+    """Write chord segments as CSV with a header ``start,end,label[,confidence]``, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+    segments : list of ``(start, end, label)`` or ``(start, end, label, confidence)``
+        As for :func:`write_jams`; times are written exactly (``repr`` of the float).
+
+    Examples
+    --------
+    >>> write_chords_csv("song.csv", [(0.0, 2.0, "C:maj", 0.9)])  # doctest: +SKIP
+    PosixPath('song.csv')
+    """
+    path = Path(path)
+    segs, has_conf = _check_segments(path, segments)
+    buf = _io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["start", "end", "label"] + (["confidence"] if has_conf else []))
+    for start, end, label, conf in segs:
+        writer.writerow([start, end, label] + ([conf] if has_conf else []))
+    return atomic_write_text(path, buf.getvalue())
+
+
+def _read_chords_csv(path: Path):
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = [row for row in csv.reader(f) if row]
+    headers = (["start", "end", "label"], ["start", "end", "label", "confidence"])
+    if not rows or rows[0] not in headers:
+        raise ValueError("the header must be start,end,label[,confidence]")
+    width = len(rows[0])
+    intervals, labels = [], []
+    for n, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            raise ValueError(f"row {n} has {len(row)} fields, expected {width}")
+        try:
+            intervals.append((float(row[0]), float(row[1])))
+        except ValueError:
+            raise ValueError(f"row {n}: times {row[0]!r}, {row[1]!r} are not numbers") from None
+        labels.append(row[2])
+    return np.array(intervals, dtype=float).reshape(-1, 2), labels
+
+
+def _read_chords_jams(path: Path):
+    import jams
+
+    jam = jams.load(str(path), validate=False)
+    chords = [ann for ann in jam.annotations if ann.namespace == "chord"]
+    if not chords:
+        found = sorted({ann.namespace for ann in jam.annotations}) or ["none"]
+        raise ValueError(f"no annotation in the 'chord' namespace (found: {', '.join(found)})")
+    intervals, labels = chords[0].to_interval_values()
+    return np.asarray(intervals, dtype=float).reshape(-1, 2), list(labels)
+
+
+def read_chords(path):
+    """Read chord segments from a ``.lab``, ``.jams`` or ``.csv`` file.
+
+    ``.lab`` is read by :func:`read_lab` (mir_eval); ``.jams`` by ``jams.load`` (the first
+    annotation in the ``chord`` namespace); ``.csv`` as written by :func:`write_chords_csv`
+    (a ``confidence`` column is ignored). Times must satisfy ``0 <= start < end`` and every label
+    must be a Harte label that ``mir_eval.chord.encode`` accepts.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    intervals : np.ndarray [shape=(n, 2)], float  seconds
+    labels : list of str
+
+    Raises
+    ------
+    InputError
+        Naming the file: missing, unknown extension, unreadable or malformed, no chord
+        annotation, no segments, bad times, or an invalid chord label.
+
+    Examples
+    --------
+    >>> intervals, labels = read_chords("song.jams")  # doctest: +SKIP
+    >>> labels[:2]  # doctest: +SKIP
+    ['C:maj', 'A:min']
+    """
+    import warnings
+
+    import jams
+    import mir_eval.util
+
+    from .errors import InputError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    suffix = path.suffix.lower()
+    if suffix not in CHORD_SUFFIXES:
+        raise InputError(
+            f"{path}: unknown chord file type {suffix or '(none)'!r} "
+            f"(expected {', '.join(CHORD_SUFFIXES)})"
+        )
+    kind = suffix.lstrip(".")
+    try:
+        with warnings.catch_warnings():  # bad times are reported below, as an error
+            warnings.simplefilter("ignore")
+            if suffix == ".lab":
+                intervals, labels = read_lab(path)
+                intervals, labels = np.asarray(intervals, dtype=float).reshape(-1, 2), labels
+            elif suffix == ".jams":
+                intervals, labels = _read_chords_jams(path)
+            else:
+                intervals, labels = _read_chords_csv(path)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, jams.JamsError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: not a valid .{kind} chord file ({reason})") from None
+    if len(labels) == 0:
+        raise InputError(f"{path}: no chord segments")
+    try:
+        if not np.isfinite(intervals).all():
+            raise ValueError("times must be finite")
+        mir_eval.util.validate_intervals(intervals)
+    except ValueError as exc:
+        raise InputError(f"{path}: bad segment times ({exc})") from None
+    for i, label in enumerate(labels):
+        reason = _harte_error(label)
+        if reason:
+            raise InputError(f"{path}: segment {i + 1}: {reason}")
+    return intervals, [str(label) for label in labels]

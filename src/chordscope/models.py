@@ -75,10 +75,15 @@ class ChordCNN(nn.Module):
     """A small chord recogniser over a context of CQT frames.
 
     ``conv1`` (kernels of ``kernel_size`` semitones × frames, no bias) is the layer
-    :mod:`chordscope.explain` reads; then batch norm and ReLU, two more conv blocks, each of the
-    first two followed by a max pool over two bins of frequency; the result is averaged over the
-    context frames, keeping frequency (the root is an absolute pitch), and read out by a linear
-    layer to the vocabulary's classes.
+    :mod:`chordscope.explain` reads; then batch norm and ReLU, two more conv blocks (3 × 3), each
+    of the first two followed by a max pool over two bins of frequency; the result is averaged
+    over the remaining frames, keeping frequency (the root is an absolute pitch), and read out by
+    a linear layer to the vocabulary's classes.
+
+    The convolutions pad frequency but not time: with 7 input frames and kernels 3 frames wide,
+    the three layers consume the context exactly. So the network is a convolution over time
+    too, and :meth:`frame_logits` labels every frame of a whole spectrogram in one pass, equal to
+    running :meth:`forward` on each frame's window (the windows share their work).
 
     Parameters
     ----------
@@ -108,21 +113,44 @@ class ChordCNN(nn.Module):
             "channels": [c1, c2, c3],
             "kernel_size": [kh, kw],
         }
-        self.conv1 = nn.Conv2d(1, c1, (kh, kw), padding=(kh // 2, kw // 2), bias=False)
+        if int(n_frames) < self.context:
+            raise ValueError(f"n_frames={n_frames} must be at least {self.context}")
+        self.conv1 = nn.Conv2d(1, c1, (kh, kw), padding=(kh // 2, 0), bias=False)
         self.bn1 = nn.BatchNorm2d(c1)
-        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=(1, 0), bias=False)
         self.bn2 = nn.BatchNorm2d(c2)
-        self.conv3 = nn.Conv2d(c2, c3, 3, padding=1, bias=False)
+        self.conv3 = nn.Conv2d(c2, c3, 3, padding=(1, 0), bias=False)
         self.bn3 = nn.BatchNorm2d(c3)
         self.pool = nn.MaxPool2d((2, 1))
         self.dense = nn.Linear(c3 * (int(n_bins) // 4), n_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, n_classes)`` for inputs ``(batch, 1, n_bins, n_frames)``."""
+    @property
+    def context(self) -> int:
+        """Frames one output frame sees (``kernel_size[1] + 4``: 7 for the default)."""
+        return self.architecture["kernel_size"][1] + 4
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
         h = self.pool(torch.relu(self.bn1(self.conv1(x))))
         h = self.pool(torch.relu(self.bn2(self.conv2(h))))
-        h = torch.relu(self.bn3(self.conv3(h)))
-        return self.dense(h.mean(dim=-1).flatten(1))
+        return torch.relu(self.bn3(self.conv3(h)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n_classes)`` for inputs ``(batch, 1, n_bins, n_frames)``."""
+        return self.dense(self._features(x).mean(dim=-1).flatten(1))
+
+    def frame_logits(self, F: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` of every frame of a spectrogram ``(n_bins, n)``.
+
+        The spectrogram is padded with copies of its first and last frames (as
+        :func:`chordscope.features.context_frames` pads) and convolved once. For the default
+        ``n_frames == context`` this equals ``forward(context_frames(F))``.
+        """
+        if self.architecture["n_frames"] != self.context:
+            raise ValueError("frame_logits needs n_frames == context (no averaging over time)")
+        k = self.context // 2
+        x = torch.cat([F[:, :1].expand(-1, k), F, F[:, -1:].expand(-1, k)], dim=1)
+        h = self._features(x[None, None])[0]  # (c3, n_bins // 4, n)
+        return self.dense(h.flatten(0, 1).T)
 
 
 _ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN}

@@ -1,0 +1,223 @@
+"""``chordscope predict`` on audio files: speed, peak memory and accuracy, against baselines.
+
+Three measurements, each with a baseline measured in the same run:
+
+speed
+    A ``--minutes`` long recording (evaluation songs one after another, 44.1 kHz stereo WAV) is
+    labelled end to end: decoding + resampling, CQT, network, Viterbi. Printed per stage, in
+    seconds and as times faster than real time. Baseline: the straightforward pipeline
+    (``librosa.load`` of the whole file, one CQT call, the network on every frame's own
+    7-frame window, the same Viterbi).
+memory
+    Peak resident memory of a fresh process that labels a ``--long-minutes`` recording, for
+    chordscope's block processing and for the baseline.
+accuracy
+    The evaluation set (``--songs`` songs rendered by FluidSynth, never seen in training) is
+    labelled with the pretrained ``majmin`` and ``sevenths`` models and scored with mir_eval,
+    duration-weighted. Baseline: chroma + binary major/minor templates (the classic
+    template-matching recogniser) with the same Viterbi decoding.
+
+Usage: ``python benchmarks/bench_predict.py [--minutes 10] [--long-minutes 60] [--songs 20]``
+(``--skip speed,memory,accuracy`` leaves parts out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _long_recording(path: Path, minutes: float, songs_dir: Path, sr: int = 44100) -> float:
+    """Write evaluation songs one after another as a stereo 16-bit WAV; return its seconds."""
+    import soundfile as sf
+    import soxr
+
+    parts = [sf.read(p)[0] for p in sorted(songs_dir.glob("song*.wav"))]
+    n_total = int(minutes * 60 * sr)
+    with sf.SoundFile(path, "w", samplerate=sr, channels=2, subtype="PCM_16") as f:
+        written, i = 0, 0
+        while written < n_total:
+            y = soxr.resample(parts[i % len(parts)], 16000, sr)[: n_total - written]
+            f.write(np.stack([y, 0.8 * y], axis=1) * 0.9)
+            written += len(y)
+            i += 1
+    return n_total / sr
+
+
+def _baseline_predict(path, rec):
+    """The straightforward pipeline: whole-file load and CQT, one window per frame."""
+    import librosa
+    import torch
+
+    from chordscope.features import context_frames, log_cqt
+    from chordscope.recognise import decode
+
+    t = [time.perf_counter()]
+    y, _ = librosa.load(str(path), sr=rec.config.sr, mono=True)
+    t.append(time.perf_counter())
+    F = log_cqt(y / np.max(np.abs(y)) * 0.9, config=rec.config)
+    t.append(time.perf_counter())
+    W = context_frames(F, rec.n_context)[:, None]
+    with torch.inference_mode():
+        P = torch.cat(
+            [
+                torch.softmax(rec.model(torch.from_numpy(W[i : i + 4096])), -1)
+                for i in range(0, len(W), 4096)
+            ]
+        ).numpy()
+    t.append(time.perf_counter())
+    decode(P)
+    t.append(time.perf_counter())
+    return dict(zip(("decode_audio", "features", "network", "viterbi"), np.diff(t), strict=True))
+
+
+def speed(songs_dir: Path, minutes: float, tmp: Path) -> None:
+    import chordscope
+    from chordscope.recognise import load_recogniser
+
+    path = tmp / "long.wav"
+    seconds = _long_recording(path, minutes, songs_dir)
+    rec = load_recogniser("majmin")
+    chordscope.predict(songs_dir / "song000.wav", model=rec)  # warm-up: imports, numba
+    _, ours = chordscope.predict(path, model=rec, return_timing=True)
+    base = _baseline_predict(path, rec)
+    print(f"speed: a {seconds / 60:.0f}-minute 44.1 kHz stereo WAV, model majmin")
+    print(f"  {'stage':14s} {'chordscope':>12s} {'baseline':>12s}")
+    for k in ours:
+        print(f"  {k:14s} {ours[k]:10.2f} s {base[k]:10.2f} s")
+    a, b = sum(ours.values()), sum(base.values())
+    print(f"  {'total':14s} {a:10.2f} s {b:10.2f} s")
+    print(
+        f"  real-time factor: chordscope {seconds / a:.0f}x, baseline {seconds / b:.0f}x "
+        f"(chordscope {b / a:.1f}x faster; target >= 200x real time)"
+    )
+
+
+_CHILD = """
+import sys, resource
+from pathlib import Path
+sys.path.insert(0, {bench!r})
+import bench_predict as b
+from chordscope.recognise import load_recogniser
+import chordscope
+rec = load_recogniser("majmin")
+if {baseline}:
+    b._baseline_predict(Path({path!r}), rec)
+else:
+    chordscope.predict(Path({path!r}), model=rec)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def memory(songs_dir: Path, minutes: float, tmp: Path) -> None:
+    path = tmp / "hour.wav"
+    seconds = _long_recording(path, minutes, songs_dir)
+    print(
+        f"memory: peak RSS of a process labelling a {seconds / 60:.0f}-minute 44.1 kHz stereo "
+        f"WAV ({path.stat().st_size / 2**20:.0f} MiB)"
+    )
+    for name, baseline in (("chordscope", False), ("baseline", True)):
+        code = _CHILD.format(bench=str(Path(__file__).parent), path=str(path), baseline=baseline)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"  {name:10s} failed: {proc.stderr.strip().splitlines()[-1]}")
+            continue
+        kib = int(proc.stdout.strip().splitlines()[-1])
+        print(f"  {name:10s} {kib / 2**20:6.2f} GiB (target < 1 GB for chordscope)")
+    path.unlink()
+
+
+def _template_baseline(wav: Path) -> list:
+    """Chroma + binary major/minor templates + the same Viterbi: the classic baseline."""
+    import librosa
+
+    from chordscope.chords import get_vocabulary
+    from chordscope.recognise import PEAK, decode, segments
+
+    vocab = get_vocabulary("majmin")
+    y, sr = librosa.load(str(wav), sr=16000)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=512)
+    T = np.zeros((len(vocab.labels), 12))
+    for i, ivs in enumerate(vocab.intervals):
+        if i == 0:
+            continue
+        root = (i - 1) // 2  # labels: N, then (maj, min) for each root C..B
+        for iv in ivs:
+            T[i, (root + iv) % 12] = 1
+    T[1:] /= np.linalg.norm(T[1:], axis=1, keepdims=True)
+    sim = T[1:] @ (chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9))
+    energy = librosa.feature.rms(y=y / max(np.max(np.abs(y)), 1e-9) * PEAK, hop_length=512)[0]
+    n_score = np.clip(1 - energy / 0.02, 0, 1)  # quiet frames lean to N
+    S = np.vstack([n_score[None, : sim.shape[1]], sim])
+    P = np.exp(10 * S)
+    P /= P.sum(axis=0, keepdims=True)
+    path = decode(P.T)
+    return segments(path, vocab.labels, hop_s=512 / sr, duration=len(y) / sr, min_duration=0.25)
+
+
+def accuracy(songs_dir: Path, n_songs: int) -> None:
+    import chordscope
+    from chordscope.evaluate import CHORD_METRICS, chord_scores
+    from chordscope.io import read_chords
+
+    systems = {
+        "majmin model": lambda p: chordscope.predict(p, model="majmin"),
+        "sevenths model": lambda p: chordscope.predict(p, model="sevenths"),
+        "templates (baseline)": _template_baseline,
+    }
+    print(
+        f"accuracy: evaluation set, {n_songs} songs (FluidR3, seed 7770001), "
+        "mir_eval, duration-weighted"
+    )
+    print(f"  {'system':22s} " + " ".join(f"{m:>8s}" for m in CHORD_METRICS))
+    for name, run in systems.items():
+        sums = dict.fromkeys(CHORD_METRICS, 0.0)
+        weights = dict.fromkeys(CHORD_METRICS, 0.0)
+        for i in range(n_songs):
+            segs = run(songs_dir / f"song{i:03d}.wav")
+            ref_i, ref_l = read_chords(songs_dir / f"song{i:03d}.lab")
+            s, w = chord_scores(ref_i, ref_l, [x[:2] for x in segs], [x[2] for x in segs])
+            for m in CHORD_METRICS:
+                sums[m] += s[m] * w[m]
+                weights[m] += w[m]
+        print(f"  {name:22s} " + " ".join(f"{sums[m] / weights[m]:8.4f}" for m in CHORD_METRICS))
+    print("  targets: majmin >= 0.95 (majmin model), sevenths >= 0.80 (sevenths model)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--long-minutes", type=float, default=60.0)
+    p.add_argument("--songs", type=int, default=20)
+    p.add_argument("--skip", default="", help="comma-separated: speed, memory, accuracy")
+    args = p.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    import torch
+
+    from chordscope.evalset import write_evalset
+
+    print(
+        f"machine: {os.cpu_count()} cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)"
+    )
+    with tempfile.TemporaryDirectory(prefix="chordscope-bench-") as tmp:
+        tmp = Path(tmp)
+        songs = tmp / "evalset"
+        write_evalset(songs, n_songs=args.songs)
+        if "accuracy" not in skip:
+            accuracy(songs, args.songs)
+        if "speed" not in skip:
+            speed(songs, args.minutes, tmp)
+        if "memory" not in skip:
+            memory(songs, args.long_minutes, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""Chords out of an audio file: decode → log-CQT → posteriors → Viterbi → labelled segments.
+
+Conventions
+-----------
+- Each step is a function that can be run and tested alone (madmom's processor chain, without
+  the classes): :func:`load_audio`, :func:`audio_features`, :func:`posteriors`, :func:`decode`,
+  :func:`segments`; :func:`predict` chains them.
+- Audio is read in blocks (``soundfile``: wav, flac, ogg, mp3, ...; other formats through
+  ``librosa.load``), mixed down to mono and resampled to the model's rate as it streams, then
+  scaled to a peak of 0.9 (the level of chordscope's evaluation songs). A file of silence gives
+  one ``N`` segment, not an error.
+- The CQT and the network run over blocks of ``block_seconds`` with margins wider than the
+  longest CQT filter, so a long file needs memory for its 16 kHz waveform and its frames only.
+- Frame ``k`` is centred at ``k * hop / sr`` seconds; segments run from the first frame's
+  centre minus half a hop to the last frame's centre plus half a hop, clipped to the file.
+- Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
+  self-transition probability; segments shorter than ``min_duration`` are merged into the
+  longer neighbour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ModelFileError, ParameterError
+
+__all__ = [
+    "Recogniser",
+    "load_recogniser",
+    "pretrained_models",
+    "load_audio",
+    "audio_features",
+    "posteriors",
+    "decode",
+    "segments",
+    "silent_frames",
+    "predict",
+    "PEAK",
+]
+
+PEAK = 0.9  # the level every file is scaled to (the evaluation songs' peak)
+#: Extensions read with soundfile; anything else goes through ``librosa.load`` (audioread).
+SOUNDFILE_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64"}
+
+
+@dataclass
+class Recogniser:
+    """A trained recogniser with what :func:`predict` needs to run it.
+
+    Attributes
+    ----------
+    model : torch.nn.Module  (eval mode, returns logits)
+    labels : tuple of str  the Harte label of every output
+    config : chordscope.features.CQTConfig  the features it was trained on
+    n_context : int  frames on each side of the centre frame
+    name : str  ``majmin``, ``sevenths`` or the path it was loaded from
+    """
+
+    model: object
+    labels: tuple
+    config: object
+    n_context: int
+    name: str
+
+
+def pretrained_models() -> dict:
+    """Names of the models shipped in ``chordscope/pretrained`` → their ``.safetensors`` path."""
+    from importlib.resources import files
+
+    folder = files("chordscope") / "pretrained"
+    if not folder.is_dir():
+        return {}
+    return {
+        Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".safetensors")
+    }
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str):
+    from .features import CQTConfig
+    from .io import load_model
+
+    model, meta = load_model(path)
+    arch = meta.get("architecture", {})
+    if arch.get("name") != "ChordCNN":
+        raise ModelFileError(f"{path}: a {arch.get('name')} cannot label audio (needs ChordCNN)")
+    try:
+        labels = tuple(meta["vocabulary"]["labels"])
+        feats = dict(meta["features"])
+        n_context = int(feats.pop("n_context"))
+        config = CQTConfig(**feats)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: model.json lacks vocabulary or features ({exc})") from None
+    if len(labels) != arch.get("n_classes") or 2 * n_context + 1 != arch.get("n_frames"):
+        raise ModelFileError(f"{path}: vocabulary or context does not fit the architecture")
+    return model, labels, config, n_context
+
+
+def load_recogniser(model="majmin") -> Recogniser:
+    """Load a shipped model by name (``majmin``, ``sevenths``) or a trained one by path.
+
+    Parameters
+    ----------
+    model : str or path-like or Recogniser
+        A pretrained name, a run folder of ``chordscope train``, a ``.safetensors`` file (with
+        its ``.json`` beside it), or an already loaded :class:`Recogniser` (returned as is).
+
+    Raises
+    ------
+    ModelFileError  for an unknown name, a missing or corrupt file, or a model that is not a
+        ``ChordCNN`` with a vocabulary (safetensors only: nothing in the file is executed).
+    """
+    if isinstance(model, Recogniser):
+        return model
+    shipped = pretrained_models()
+    if isinstance(model, str) and model in shipped:
+        path, name = shipped[model], model
+    else:
+        path, name = Path(model), str(model)
+        if not path.exists():
+            known = ", ".join(sorted(shipped)) or "none shipped"
+            raise ModelFileError(
+                f"model {name!r} is neither a pretrained name ({known}) nor a path"
+            )
+    net, labels, config, n_context = _load_cached(str(Path(path).resolve()))
+    return Recogniser(model=net, labels=labels, config=config, n_context=n_context, name=name)
+
+
+def _check_finite(block: np.ndarray, path: Path) -> None:
+    if not np.all(np.isfinite(block)):
+        raise InputError(f"{path}: the audio holds NaN or infinite samples")
+
+
+def load_audio(path, *, sr: int = 16000, block_seconds: float = 30.0) -> np.ndarray:
+    """Decode an audio file to a mono float32 waveform at ``sr``, scaled to a peak of ``PEAK``.
+
+    Reads in blocks of ``block_seconds`` and resamples as it goes (``soxr`` streaming), so the
+    memory is the output's plus one block. Stereo and multichannel audio is averaged.
+
+    Raises
+    ------
+    InputError  naming the file: missing, not audio, no samples, NaN or infinite samples.
+
+    Examples
+    --------
+    >>> y = load_audio("song000.wav")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        y = _load_soundfile(path, sr, block_seconds)
+    else:
+        y = _load_librosa(path, sr)
+    if y.size == 0:
+        raise InputError(f"{path}: the file holds no audio samples")
+    peak = float(np.max(np.abs(y)))
+    if peak > 0:
+        y *= PEAK / peak
+    return y
+
+
+def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
+    import soundfile as sf
+    import soxr
+
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise InputError(f"{path}: not an audio file that can be read ({exc})") from None
+    with f:
+        native = f.samplerate
+        stream = None if native == sr else soxr.ResampleStream(native, sr, 1, dtype="float32")
+        parts = []
+        block = max(1, int(block_seconds * native))
+        try:
+            while True:
+                x = f.read(block, dtype="float32", always_2d=True)
+                last = len(x) < block
+                _check_finite(x, path)
+                mono = x.mean(axis=1, dtype=np.float32)
+                parts.append(mono if stream is None else stream.resample_chunk(mono, last=last))
+                if last:
+                    break
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise InputError(f"{path}: the audio could not be decoded ({exc})") from None
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _load_librosa(path: Path, sr: int) -> np.ndarray:
+    import warnings
+
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y, _ = librosa.load(str(path), sr=sr, mono=True, dtype=np.float32)
+    except Exception as exc:  # audioread raises many unrelated types; the message is kept
+        raise InputError(f"{path}: not an audio file that can be read ({exc})") from None
+    _check_finite(y, path)
+    return y
+
+
+def audio_features(y: np.ndarray, config, *, block_seconds: float = 60.0) -> np.ndarray:
+    """``log(1 + 100 |CQT|)`` of a whole waveform, computed over blocks with margins.
+
+    Equal to :func:`chordscope.features.log_cqt` of the whole signal (to float precision) while
+    holding only one block's transform at a time.
+
+    Returns
+    -------
+    F : np.ndarray [shape=(n_bins, n_frames)], float32, ``n_frames = 1 + len(y) // hop``
+    """
+    from .features import log_cqt
+
+    hop = config.hop_length
+    n_frames = 1 + len(y) // hop
+    per_block = max(1, int(block_seconds * config.sr) // hop)
+    margin = int(np.ceil(2.0 * config.sr / hop))  # 2 s: longer than the longest CQT filter
+    out = np.empty((config.n_bins, n_frames), dtype=np.float32)
+    for f0 in range(0, n_frames, per_block):
+        f1 = min(n_frames, f0 + per_block)
+        a, b = max(0, f0 - margin), min(n_frames, f1 + margin)
+        seg = y[a * hop : len(y) if b == n_frames else (b - 1) * hop + 1]
+        # librosa pads the ends of a segment; margins make that padding irrelevant inside
+        F = log_cqt(seg, config=config)
+        out[:, f0:f1] = F[:, f0 - a : f1 - a]
+    return out
+
+
+def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> np.ndarray:
+    """Softmax of the network over every frame of ``F`` (with its context), in blocks.
+
+    Each block of ``batch_frames`` frames goes through
+    :meth:`~chordscope.models.ChordCNN.frame_logits` with ``n_context`` real frames of margin
+    on each side, so the result equals running the network on every frame's own window.
+
+    Returns
+    -------
+    P : np.ndarray [shape=(n_frames, n_classes)], float32
+    """
+    import torch
+
+    k = rec.n_context
+    n = F.shape[-1]
+    P = np.empty((n, len(rec.labels)), dtype=np.float32)
+    with torch.inference_mode():
+        for i in range(0, n, batch_frames):
+            j = min(n, i + batch_frames)
+            a, b = max(0, i - k), min(n, j + k)
+            logits = rec.model.frame_logits(torch.from_numpy(np.ascontiguousarray(F[:, a:b])))
+            P[i:j] = torch.softmax(logits[i - a : j - a], -1).numpy()
+    return P
+
+
+#: A frame is silent when no CQT bin reaches this ``log(1 + 100 |C|)`` (|C| < 1e-5 everywhere).
+SILENCE = 1e-3
+
+
+def silent_frames(P: np.ndarray, F: np.ndarray, labels) -> np.ndarray:
+    """Set the posteriors of silent frames of ``F`` to certain ``N`` (in place); return the mask.
+
+    Digital silence says nothing about chords, whatever the network answers for it.
+    """
+    silent = F.max(axis=0) < SILENCE
+    if "N" in labels and silent.any():
+        P[silent] = 0.0
+        P[silent, list(labels).index("N")] = 1.0
+    return silent
+
+
+def decode(P: np.ndarray, *, self_transition: float = 0.97) -> np.ndarray:
+    """The most likely class path through the posteriors ``P`` (``librosa.sequence``).
+
+    Every class stays with probability ``self_transition`` and moves to each other class with an
+    equal share of the rest.
+    """
+    import librosa
+
+    if not 0 < self_transition < 1:
+        raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")
+    n_classes = P.shape[1]
+    trans = librosa.sequence.transition_loop(n_classes, self_transition)
+    probs = np.clip(P.T.astype(np.float64), 1e-10, 1.0)
+    return librosa.sequence.viterbi_discriminative(probs, trans)
+
+
+def segments(
+    path_classes: np.ndarray,
+    labels,
+    *,
+    hop_s: float,
+    duration: float,
+    min_duration: float = 0.0,
+) -> list[tuple[float, float, str]]:
+    """Turn a frame path into ``(start, end, label)`` segments that tile ``[0, duration]``.
+
+    Runs of one class become one segment; a segment shorter than ``min_duration`` joins its
+    longer neighbour (repeated until none is shorter, or only one is left).
+
+    Examples
+    --------
+    >>> segments(np.array([0, 1, 1, 1, 2, 1, 1]), ["N", "C:maj", "A:min"], hop_s=1.0,
+    ...          duration=7.0, min_duration=1.5)
+    [(0.0, 7.0, 'C:maj')]
+    """
+    if min_duration < 0:
+        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
+    path_classes = np.asarray(path_classes)
+    if len(path_classes) == 0 or duration <= 0:
+        return [(0.0, max(0.0, float(duration)), "N")]
+    change = np.flatnonzero(np.diff(path_classes)) + 1
+    starts = np.concatenate([[0], change])
+    bounds = [0.0] + [min(duration, (s - 0.5) * hop_s) for s in change] + [float(duration)]
+    segs = [[bounds[i], bounds[i + 1], int(path_classes[s])] for i, s in enumerate(starts)]
+    while len(segs) > 1:
+        lengths = [e - s for s, e, _ in segs]
+        i = int(np.argmin(lengths))
+        if lengths[i] >= min_duration:
+            break
+        left = lengths[i - 1] if i > 0 else -1.0
+        right = lengths[i + 1] if i + 1 < len(segs) else -1.0
+        j = i - 1 if left >= right else i + 1
+        segs[j] = [min(segs[i][0], segs[j][0]), max(segs[i][1], segs[j][1]), segs[j][2]]
+        del segs[i]
+        merged = [segs[0]]  # neighbours that now carry the same class become one
+        for s in segs[1:]:
+            if s[2] == merged[-1][2]:
+                merged[-1][1] = s[1]
+            else:
+                merged.append(s)
+        segs = merged
+    return [(round(float(s), 6), round(float(e), 6), labels[c]) for s, e, c in segs]
+
+
+def predict(
+    path,
+    model="majmin",
+    *,
+    self_transition: float = 0.97,
+    min_duration: float = 0.25,
+    return_timing: bool = False,
+):
+    """Chord segments of an audio file.
+
+    Parameters
+    ----------
+    path : path-like  an audio file (wav, flac, ogg, mp3, ...)
+    model : str or path-like or Recogniser  ``"majmin"``, ``"sevenths"`` or a trained model
+    self_transition : float  the Viterbi self-transition probability per frame (32 ms)
+    min_duration : float  shortest segment kept, seconds
+    return_timing : bool  also return the seconds spent per stage
+
+    Returns
+    -------
+    segments : list of ``(start, end, label)``, seconds and Harte labels, tiling the file
+
+    Examples
+    --------
+    >>> import chordscope
+    >>> chordscope.predict("song.wav")  # doctest: +SKIP
+    [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
+    """
+    import time
+
+    if not min_duration >= 0:
+        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
+    rec = load_recogniser(model)
+    t = [time.perf_counter()]
+    y = load_audio(path, sr=rec.config.sr)
+    t.append(time.perf_counter())
+    F = audio_features(y, rec.config)
+    t.append(time.perf_counter())
+    P = posteriors(rec, F)
+    silent_frames(P, F, rec.labels)
+    t.append(time.perf_counter())
+    best = decode(P, self_transition=self_transition)
+    segs = segments(
+        best,
+        rec.labels,
+        hop_s=rec.config.hop_length / rec.config.sr,
+        duration=len(y) / rec.config.sr,
+        min_duration=min_duration,
+    )
+    t.append(time.perf_counter())
+    if return_timing:
+        names = ("decode_audio", "features", "network", "viterbi")
+        return segs, {k: t[i + 1] - t[i] for i, k in enumerate(names)}
+    return segs

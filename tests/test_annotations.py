@@ -1,0 +1,165 @@
+"""Chord annotation files (.lab, JAMS, CSV) and their scoring with mir_eval."""
+
+import json
+
+import mir_eval
+import numpy as np
+import pytest
+
+from chordscope.cli import main
+from chordscope.errors import InputError, ParameterError
+from chordscope.evaluate import CHORD_METRICS, chord_scores, pair_files, score_files
+from chordscope.io import read_chords, write_chords_csv, write_jams, write_lab
+
+SEGS = [(0.0, 1.5, "N"), (1.5, 3.25, "C:maj7"), (3.25, 5.0, "A:min"), (5.0, 6.0, "G:sus4")]
+
+
+def _write(path, segs):
+    suffix = path.suffix
+    if suffix == ".lab":
+        return write_lab(path, [s[:2] for s in segs], [s[2] for s in segs])
+    if suffix == ".jams":
+        return write_jams(path, segs)
+    return write_chords_csv(path, segs)
+
+
+@pytest.mark.parametrize("suffix", [".lab", ".jams", ".csv"])
+def test_round_trip(tmp_path, suffix):
+    path = _write(tmp_path / f"song{suffix}", SEGS)
+    intervals, labels = read_chords(path)
+    assert labels == [s[2] for s in SEGS]
+    np.testing.assert_allclose(intervals, [s[:2] for s in SEGS])
+
+
+def test_jams_validates_and_keeps_metadata(tmp_path):
+    import jams
+
+    path = write_jams(
+        tmp_path / "a.jams",
+        [s + (0.5,) for s in SEGS],
+        duration=7.0,
+        metadata={"title": "Song", "model": "majmin", "annotator": {"name": "chordscope"}},
+    )
+    jam = jams.load(str(path), validate=True)
+    ann = jam.annotations[0]
+    assert ann.namespace == "chord"
+    assert jam.file_metadata.duration == 7.0
+    assert jam.file_metadata.title == "Song"
+    assert ann.sandbox.model == "majmin"
+    assert ann.annotation_metadata.annotation_tools.startswith("chordscope")
+    assert [o.confidence for o in ann.data] == [0.5] * len(SEGS)
+
+
+@pytest.mark.parametrize(
+    "segs, match",
+    [
+        ([], "must not be empty"),
+        ([(0.0, 1.0, "C:maj"), (1.0, 2.0)], "all be"),
+        ([(1.0, 0.5, "C:maj")], "start < end"),
+        ([(0.0, 1.0, "H:maj")], "invalid chord label"),
+        ([(0.0, 1.0, "C:maj", 1.5)], "confidence"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".jams", ".csv"])
+def test_bad_segments_write_nothing(tmp_path, segs, match, suffix):
+    path = tmp_path / f"x{suffix}"
+    with pytest.raises(ParameterError, match=match):
+        _write(path, segs)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name, content, match",
+    [
+        ("a.lab", "0.0 1.0 C:maj\n1.0 0.5 A:min\n", "bad segment times"),
+        ("a.lab", "0.0 1.0 Q:maj\n", "invalid chord label"),
+        ("a.lab", "", "no chord segments"),
+        ("a.csv", "begin,end,chord\n0,1,C:maj\n", "header"),
+        ("a.csv", "start,end,label\n0,x,C:maj\n", "not numbers"),
+        ("a.jams", "{not json", "not a valid .jams"),
+        ("a.txt", "0 1 C:maj\n", "unknown chord file type"),
+    ],
+)
+def test_bad_files_name_themselves(tmp_path, name, content, match):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=match) as info:
+        read_chords(path)
+    assert str(path) in str(info.value)
+
+
+def test_jams_without_chords(tmp_path):
+    import jams
+
+    jam = jams.JAMS()
+    jam.file_metadata.duration = 2.0
+    ann = jams.Annotation(namespace="tag_open", duration=2.0)
+    ann.append(time=0.0, duration=1.0, value="x")
+    jam.annotations.append(ann)
+    jam.save(str(tmp_path / "t.jams"))
+    with pytest.raises(InputError, match="no annotation in the 'chord' namespace"):
+        read_chords(tmp_path / "t.jams")
+
+
+def test_chord_scores_equal_mir_eval_and_weights_count_compared_seconds():
+    ref_i = np.array([[0.0, 2.0], [2.0, 4.0], [4.0, 5.0]])
+    ref_l = ["C:maj", "A:min7", "G:sus4"]
+    est_i = np.array([[0.0, 3.0], [3.0, 5.0]])
+    est_l = ["C:maj", "A:min"]
+    scores, seconds = chord_scores(ref_i, ref_l, est_i, est_l)
+    full = mir_eval.chord.evaluate(ref_i, ref_l, est_i, est_l)
+    for m in CHORD_METRICS:
+        assert scores[m] == pytest.approx(full[m])
+    # A:min7 vs A:min over [3, 4] is right for majmin, wrong for sevenths; sus4 is skipped by majmin
+    assert scores["majmin"] == pytest.approx(3.0 / 4.0)
+    assert seconds["majmin"] == pytest.approx(4.0)
+    assert seconds["root"] == pytest.approx(5.0)
+
+
+def test_pooled_scores_are_duration_weighted(tmp_path):
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "est").mkdir()
+    # song a: 10 s, all right; song b: 2 s, all wrong → pooled majmin 10/12 (the mean would be 0.5)
+    _write(tmp_path / "ref" / "a.lab", [(0.0, 10.0, "C:maj")])
+    _write(tmp_path / "est" / "a.jams", [(0.0, 10.0, "C:maj")])
+    _write(tmp_path / "ref" / "b.lab", [(0.0, 2.0, "C:maj")])
+    _write(tmp_path / "est" / "b.csv", [(0.0, 2.0, "D:min")])
+    _write(tmp_path / "ref" / "c.lab", [(0.0, 2.0, "C:maj")])  # no estimate: left out
+    pairs = pair_files(tmp_path / "ref", tmp_path / "est")
+    assert [p[0] for p in pairs] == ["a", "b"]
+    result = score_files(pairs)
+    assert result["files"]["a"]["majmin"] == 1.0
+    assert result["files"]["b"]["majmin"] == 0.0
+    assert result["total"]["majmin"] == pytest.approx(10.0 / 12.0)
+
+
+def test_score_command_table_and_json(tmp_path, capsys):
+    _write(tmp_path / "r.lab", SEGS)
+    _write(tmp_path / "e.lab", [(0.0, 1.5, "N"), (1.5, 6.0, "C:maj")])
+    assert main(["score", str(tmp_path / "r.lab"), str(tmp_path / "e.lab"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["total"]) == set(CHORD_METRICS)
+    assert 0 < result["total"]["root"] < 1
+    assert main(["score", str(tmp_path / "r.lab"), str(tmp_path / "e.lab")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["file", *CHORD_METRICS]
+    assert out[-1].startswith("all (weighted)")
+
+
+@pytest.mark.parametrize(
+    "ref, est, match",
+    [
+        ("missing.lab", "e.lab", "no such file"),
+        ("r.lab", "folder", "both be files or both be folders"),
+        ("folder", "folder", "no annotation in"),
+        ("r.lab", "bad.lab", "invalid chord label"),
+    ],
+)
+def test_score_bad_input(tmp_path, capsys, ref, est, match):
+    _write(tmp_path / "r.lab", SEGS)
+    _write(tmp_path / "e.lab", SEGS)
+    (tmp_path / "bad.lab").write_text("0 1 C:mjr\n")
+    (tmp_path / "folder").mkdir()
+    assert main(["score", str(tmp_path / ref), str(tmp_path / est)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]

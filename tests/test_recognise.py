@@ -1,0 +1,269 @@
+"""Chords out of audio files: chordscope.recognise and `chordscope predict`."""
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import chordscope
+from chordscope.chords import get_vocabulary
+from chordscope.cli import main
+from chordscope.errors import InputError, ModelFileError, ParameterError
+from chordscope.features import CHORD_CQT, context_frames, log_cqt
+from chordscope.io import read_chords, save_model
+from chordscope.models import ChordCNN
+from chordscope.recognise import (
+    audio_features,
+    decode,
+    load_audio,
+    load_recogniser,
+    posteriors,
+    pretrained_models,
+    segments,
+)
+
+SR = CHORD_CQT.sr
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """An untrained majmin ChordCNN saved as a run folder (the mechanics, not the accuracy)."""
+    torch.manual_seed(1)
+    model = ChordCNN(n_classes=25).eval()
+    folder = tmp_path_factory.mktemp("tiny")
+    save_model(
+        folder,
+        model,
+        {
+            "vocabulary": get_vocabulary("majmin").to_json(),
+            "features": {**CHORD_CQT.to_json(), "n_context": 3},
+        },
+    )
+    return folder
+
+
+@pytest.fixture
+def tone(rng):
+    """Three seconds of an A minor triad with a little noise, at 44.1 kHz stereo."""
+    sr = 44100
+    t = np.arange(3 * sr) / sr
+    y = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 261.63, 329.63)) / 3
+    y = y + 0.01 * rng.standard_normal(len(t))
+    return 0.5 * np.stack([y, 0.5 * y], axis=1).astype(np.float32), sr  # no clipping in PCM
+
+
+def test_load_audio_mixes_down_resamples_and_normalises(tmp_path, tone):
+    y, sr = tone
+    path = tmp_path / "a.wav"
+    sf.write(path, y, sr)
+    out = load_audio(path, sr=SR, block_seconds=0.7)  # several blocks
+    assert out.dtype == np.float32 and out.ndim == 1
+    assert abs(len(out) - 3 * SR) <= 2
+    assert np.max(np.abs(out)) == pytest.approx(0.9, rel=1e-5)
+    # streaming resampling in blocks equals resampling the whole mono signal
+    import soxr
+
+    whole = soxr.resample(y.mean(axis=1), sr, SR)
+    n = min(len(whole), len(out))
+    a, b = out[100 : n - 100], whole[100 : n - 100]  # the ends differ (filter start-up)
+    np.testing.assert_allclose(a / np.max(np.abs(a)), b / np.max(np.abs(b)), atol=5e-4)
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG", "MP3"])
+def test_other_formats(tmp_path, tone, fmt):
+    y, sr = tone
+    path = tmp_path / f"a.{fmt.lower()}"
+    sf.write(path, y, sr, format=fmt)
+    out = load_audio(path, sr=SR)
+    assert abs(len(out) - 3 * SR) < 0.1 * SR  # mp3 adds encoder padding
+
+
+def test_audio_features_in_blocks_equal_the_whole_transform(rng):
+    y = rng.standard_normal(SR * 9).astype(np.float32) * 0.1
+    whole = log_cqt(y, config=CHORD_CQT)
+    blocks = audio_features(y, CHORD_CQT, block_seconds=2.0)
+    assert blocks.shape == whole.shape
+    np.testing.assert_allclose(blocks, whole, atol=1e-4)
+
+
+def test_posteriors_in_blocks_equal_the_network_on_each_window(tiny_model, rng):
+    rec = load_recogniser(tiny_model)
+    F = rng.random((73, 300)).astype(np.float32)
+    P = posteriors(rec, F, batch_frames=64)
+    with torch.no_grad():
+        ref = torch.softmax(rec.model(torch.from_numpy(context_frames(F, 3)[:, None])), -1)
+    np.testing.assert_allclose(P, ref.numpy(), atol=1e-5)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_decode_smooths_flicker():
+    P = np.full((40, 3), 0.1)
+    P[:, 1] = 0.8
+    P[20, :] = [0.1, 0.35, 0.55]  # one frame leaning to class 2
+    assert (decode(P, self_transition=0.99) == 1).all()
+    path = decode(P, self_transition=0.34)  # almost no prior: follows the frames
+    assert path[20] == 2
+    with pytest.raises(ParameterError):
+        decode(P, self_transition=1.0)
+
+
+def test_segments_tile_the_file_and_respect_the_minimum():
+    path = np.array([0] * 10 + [1] * 30 + [2] * 2 + [1] * 30 + [0] * 10)
+    segs = segments(path, ["N", "C:maj", "A:min"], hop_s=0.1, duration=8.2, min_duration=0.5)
+    assert segs[0][0] == 0.0 and segs[-1][1] == 8.2
+    assert all(a[1] == b[0] for a, b in zip(segs, segs[1:], strict=False))
+    assert [s[2] for s in segs] == ["N", "C:maj", "N"]
+    assert min(e - s for s, e, _ in segs) >= 0.5
+    kept = segments(path, ["N", "C:maj", "A:min"], hop_s=0.1, duration=8.2, min_duration=0.0)
+    assert [s[2] for s in kept] == ["N", "C:maj", "A:min", "C:maj", "N"]
+    assert kept[2][:2] == (3.95, 4.15)  # frame centres k * hop, boundaries half a hop before
+
+
+def test_silence_is_all_no_chord(tmp_path, tiny_model):
+    path = tmp_path / "quiet.wav"
+    sf.write(path, np.zeros(SR * 2, dtype=np.float32), SR)
+    assert chordscope.predict(path, model=tiny_model) == [(0.0, 2.0, "N")]
+
+
+@pytest.mark.parametrize(
+    "name, make, match",
+    [
+        ("missing.wav", None, "no such file"),
+        ("empty.wav", lambda p: p.write_bytes(b""), "empty"),
+        ("text.wav", lambda p: p.write_text("not audio at all\n" * 20), "not an audio file"),
+        ("text.xyz", lambda p: p.write_text("not audio at all\n" * 20), "not an audio file"),
+        ("zero.wav", lambda p: sf.write(p, np.zeros(0, np.float32), SR), "no audio samples"),
+        (
+            "nan.wav",
+            lambda p: sf.write(
+                p, np.array([0.1, np.nan, 0.2] * 1000, np.float32), SR, subtype="FLOAT"
+            ),
+            "NaN",
+        ),
+    ],
+)
+def test_bad_audio_names_the_file(tmp_path, name, make, match):
+    path = tmp_path / name
+    if make:
+        make(path)
+    with pytest.raises(InputError, match=match) as info:
+        load_audio(path)
+    assert str(path) in str(info.value)
+
+
+def test_hostile_and_corrupt_model_files(tmp_path):
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(pickle.dumps(Boom()))
+    (folder / "model.json").write_text('{"architecture": {"name": "ChordCNN"}}')
+    with pytest.raises(ModelFileError):
+        load_recogniser(folder)
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(ModelFileError, match="neither a pretrained name"):
+        load_recogniser("no-such-model")
+
+
+def test_seed_cnn_cannot_label_audio(tmp_path):
+    from chordscope.models import SeedCNN
+
+    save_model(tmp_path, SeedCNN(), {})
+    with pytest.raises(ModelFileError, match="needs ChordCNN"):
+        load_recogniser(tmp_path)
+
+
+@pytest.mark.parametrize("fmt", ["lab", "jams", "csv"])
+def test_predict_command_good_and_bad_files(tmp_path, tone, tiny_model, capsys, fmt):
+    y, sr = tone
+    sf.write(tmp_path / "good.flac", y, sr)
+    (tmp_path / "bad.wav").write_text("nope")
+    out = tmp_path / "out"
+    argv = [
+        "predict",
+        str(tmp_path / "good.flac"),
+        str(tmp_path / "bad.wav"),
+        str(tmp_path / "gone.mp3"),
+        "-o",
+        str(out),
+        "--format",
+        fmt,
+        "--model",
+        str(tiny_model),
+    ]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "bad.wav" in err[0] and "gone.mp3" in err[1]
+    assert sorted(p.name for p in out.iterdir()) == [f"good.{fmt}"]
+    intervals, labels = read_chords(out / f"good.{fmt}")
+    assert intervals[0, 0] == 0.0 and intervals[-1, 1] == pytest.approx(3.0, abs=1e-3)
+    assert set(labels) <= set(get_vocabulary("majmin").labels)
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--format", "mp3"], "--format"),
+        (["--self-transition", "1.5"], "--self-transition"),
+        (["--min-duration", "-1"], "--min-duration"),
+        (["--model", "nonsense"], "neither a pretrained name"),
+    ],
+)
+def test_predict_bad_arguments(tmp_path, tone, capsys, extra, match):
+    y, sr = tone
+    sf.write(tmp_path / "a.wav", y, sr)
+    assert main(["predict", str(tmp_path / "a.wav"), "-o", str(tmp_path / "o"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]
+    assert not (tmp_path / "o" / "a.lab").exists()
+
+
+def test_unwritable_output_folder(tmp_path, tone, tiny_model, capsys):
+    y, sr = tone
+    sf.write(tmp_path / "a.wav", y, sr)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert (
+        main(
+            [
+                "predict",
+                str(tmp_path / "a.wav"),
+                "-o",
+                str(blocker / "sub"),
+                "--model",
+                str(tiny_model),
+            ]
+        )
+        == 2
+    )
+    assert "cannot write" in capsys.readouterr().err
+
+
+needs_pretrained = pytest.mark.skipif(
+    not {"majmin", "sevenths"} <= set(pretrained_models()), reason="pretrained models missing"
+)
+
+
+@needs_pretrained
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth missing")
+@pytest.mark.parametrize(
+    "name, metric, floor", [("majmin", "majmin", 0.85), ("sevenths", "sevenths", 0.6)]
+)
+def test_pretrained_models_label_an_evaluation_song(tmp_path, name, metric, floor):
+    from chordscope.evalset import write_evalset
+    from chordscope.evaluate import chord_scores
+
+    write_evalset(tmp_path, n_songs=2)
+    rec = load_recogniser(name)
+    assert rec.labels == get_vocabulary(name).labels
+    for i in range(2):
+        segs = chordscope.predict(tmp_path / f"song{i:03d}.wav", model=name)
+        ref_i, ref_l = read_chords(tmp_path / f"song{i:03d}.lab")
+        scores, _ = chord_scores(ref_i, ref_l, [s[:2] for s in segs], [s[2] for s in segs])
+        assert scores[metric] >= floor, (name, i, scores)
