@@ -264,6 +264,27 @@ def _cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_generalise(args) -> int:
+    from .generalise import TRAINING, run_generalisation, summarise
+    from .io import read_json
+
+    out = _with_progress(
+        len(TRAINING),
+        args.quiet,
+        "generalise",
+        run_generalisation,
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        force=args.force,
+    )
+    if not args.quiet:
+        for line in summarise(read_json(out / "generalisation.json")):
+            print(line)
+        print(f"see {out / 'report.html'}")
+    return 0
+
+
 def _cmd_score(args) -> int:
     import json
 
@@ -394,6 +415,16 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--quiet", action="store_true")
     pr.set_defaults(func=_cmd_predict)
 
+    ge = sub.add_parser(
+        "generalise", help="train one model per kind of sound and test each on every kind"
+    )
+    ge.add_argument("--quick", action="store_true", help="a small matrix in minutes (for tests)")
+    ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--force", action="store_true", help="replace an existing output folder")
+    ge.add_argument("--out", required=True, help="output folder")
+    ge.add_argument("--quiet", action="store_true")
+    ge.set_defaults(func=_cmd_generalise)
+
     sc = sub.add_parser(
         "score", help="score chord estimates against references with mir_eval (.lab, JAMS, CSV)"
     )
@@ -411,7 +442,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``chordscope`` command; returns the exit status."""
+    import warnings
+
     args = _parser().parse_args(argv)
+    # librosa's CQT warns about its shortest internal FFT on 1-second clips; the result is right
+    warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
     try:
         return args.func(args)
     except ChordscopeError as exc:

@@ -11,7 +11,8 @@ Conventions
 - ``data = "songs"`` trains on the frames of ``n_songs`` rendered training songs
   (:func:`chordscope.evalset.training_song`: chord changes, bass, drums, rests, noise), built
   once per process (:func:`song_pool`); step ``t`` then draws frame indices from the same
-  stream. These models label recordings (:mod:`chordscope.recognise`).
+  stream. These models label recordings (:mod:`chordscope.recognise`). ``n_pool > 0`` does the
+  same with a fixed set of chord clips (:func:`chord_pool`), for slow synthesis kinds.
 - Under ``torchrun`` (``RANK`` set) training uses DistributedDataParallel (gloo on CPU, nccl on
   GPU); each rank takes ``batch_size // world_size`` examples of the global batch; only rank 0
   writes files. ``shards=k`` on one process computes the same gradient as ``k`` ranks (each
@@ -34,7 +35,7 @@ import torch
 
 from .errors import OutputError, ParameterError, valid_positive_int
 
-__all__ = ["TrainConfig", "load_config", "train_chords", "song_pool", "SONG_SPLITS"]
+__all__ = ["TrainConfig", "load_config", "train_chords", "song_pool", "chord_pool", "SONG_SPLITS"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class TrainConfig:
     synths: tuple = ("additive",)  # synthesis kinds drawn per example
     programs: tuple = (0, 24, 48)  # GM programs for synth "soundfont"
     soundfonts: tuple = ("fluidr3", "timgm6mb")  # training SoundFonts
+    roots: tuple = tuple(range(12))  # chord roots drawn (pitch classes; hold some out to test)
+    octaves: tuple = (3, 4)  # octaves of the voicings' roots
+    n_pool: int = 0  # > 0: render this many chord clips once and draw batches from them
     steps: int = 3000  # optimiser steps
     batch_size: int = 256  # global batch (split over ranks)
     lr: float = 3e-3  # Adam learning rate (cosine decay to 0)
@@ -76,6 +80,8 @@ class TrainConfig:
             valid_positive_int(name, getattr(self, name))
         if self.vocab not in ("majmin", "triads", "sevenths"):
             raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
+        if self.n_pool < 0:
+            raise ParameterError(f"n_pool={self.n_pool!r} must be >= 0")
         if self.data not in ("chords", "songs"):
             raise ParameterError(f"data={self.data!r} must be chords or songs")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -93,6 +99,8 @@ class TrainConfig:
             synths=tuple(self.synths),
             programs=tuple(int(p) for p in self.programs),
             soundfonts=tuple(self.soundfonts),
+            roots=tuple(int(r) for r in self.roots),
+            octaves=tuple(int(o) for o in self.octaves),
             snr_db=tuple(self.snr_db) if self.snr_db else None,
             reverb=self.reverb,
             no_chord=self.no_chord,
@@ -174,6 +182,18 @@ def song_pool(config: TrainConfig, split: str = "train"):
     )
 
 
+@lru_cache(maxsize=2)
+def chord_pool(config: TrainConfig):
+    """``n_pool`` chord clips of the ``train`` split, rendered once per process: ``(x, y)``.
+
+    For synthesis kinds too slow to render afresh at every step (SoundFont, pluck).
+    """
+    from .data import chord_examples, split_rng
+
+    x, y, _ = chord_examples(config.data_config(), config.n_pool, split_rng(config.seed, "train"))
+    return x, y
+
+
 def _batch(config: TrainConfig, t: int, rank: int, n: int):
     from .data import chord_examples
 
@@ -182,6 +202,10 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
         pool = song_pool(config)
         idx = rng.integers(len(pool), size=n)
         return torch.from_numpy(pool.windows(idx)), torch.from_numpy(pool.y[idx])
+    if config.n_pool:
+        x, y = chord_pool(config)
+        idx = rng.integers(len(y), size=n)
+        return torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
     x, y, _ = chord_examples(config.data_config(), n, rng)
     return torch.from_numpy(x), torch.from_numpy(y)
 

@@ -283,6 +283,35 @@ def census_figure(census: dict):
     return fig
 
 
+def generalisation_figure(matrix, train_names, test_names):
+    """Heat-map of the generalisation matrix: one row per training condition, one column per test.
+
+    The colour scale is fixed to chance (1/25 for majmin) .. 1, so two matrices compare by eye.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    fig = _figure((1.0 + 0.85 * len(test_names), 1.6 + 0.5 * len(train_names)))
+    ax = fig.add_subplot(1, 1, 1)
+    im = ax.imshow(matrix, cmap="viridis", vmin=1 / 25, vmax=1.0, aspect="auto")
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="black" if v > 0.6 else "white",
+        )
+    ax.set_xticks(range(len(test_names)))
+    ax.set_xticklabels(test_names, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(train_names)))
+    ax.set_yticklabels(train_names, fontsize=9)
+    ax.set_xlabel("tested on")
+    ax.set_ylabel("trained on")
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="accuracy")
+    return fig
+
+
 def save_figure(fig, path, *, dpi: int = 100) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (temporary file, then rename)."""
     path = Path(path)

@@ -19,7 +19,14 @@ from pathlib import Path
 from .errors import OutputError
 from .io import atomic_write_text
 
-__all__ = ["render_report", "write_report", "render_sweep_report", "write_sweep_report"]
+__all__ = [
+    "render_report",
+    "write_report",
+    "render_sweep_report",
+    "write_sweep_report",
+    "render_generalisation_report",
+    "write_generalisation_report",
+]
 
 _FIGURE_ORDER = ["inputs", "curves", "kernels", "feature_maps_major", "feature_maps_minor", "dense"]
 _CAPTIONS = {
@@ -41,6 +48,8 @@ _CAPTIONS = {
     "position where each kernel most often fires on the test set.",
     "census": "Kernel roles over the seeds, split by whether the seed reached 100 %, and the "
     "mean shape of each cluster of normalised kernels.",
+    "generalisation": "Accuracy of each model (rows: what it was trained on) on each test "
+    "condition (columns); the last column is mir_eval majmin on the evaluation songs.",
     "sweep": "Left: final test accuracy over seeds. Right: fraction of seeds that stay at 100 % "
     "test accuracy from a given step on.",
 }
@@ -201,3 +210,38 @@ def write_sweep_report(sweep_dir) -> Path:
     """Write ``report.html`` into a sweep folder, atomically; returns its path."""
     folder = Path(sweep_dir)
     return atomic_write_text(folder / "report.html", render_sweep_report(folder))
+
+
+def render_generalisation_report(folder) -> str:
+    """HTML of a ``chordscope generalise`` folder (``generalisation.json`` and its heat-map)."""
+    from .generalise import summarise
+
+    folder = Path(folder)
+    g = _read_json(folder / "generalisation.json")
+    rows = [
+        {"trained on": t, **dict(zip(g["test"], r, strict=True))}
+        for t, r in zip(g["train"], g["accuracy"], strict=True)
+    ]
+    kind = "quick (not for quoting)" if g.get("quick") else "full"
+    parts = [
+        f"<h1>chordscope generalisation matrix ({_e(kind)})</h1>",
+        "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in summarise(g)) + "</ul>",
+        "<h2>Figure</h2>",
+        _figures(folder),
+        "<h2>Matrix</h2>",
+        _rows_table(rows),
+        "<h2>Settings</h2>",
+        _table({**g.get("settings", {}), "seed": g.get("seed"), "seconds": g.get("seconds")}),
+        "<h2>Models</h2><p>"
+        + " ".join(f"<a href='models/{_e(t)}/report.html'>{_e(t)}</a>" for t in g["train"])
+        + "</p>",
+        "<h2>Machine and versions</h2>",
+        _table({**g.get("machine", {}), **g.get("versions", {})}),
+    ]
+    return _page("chordscope generalisation matrix", "\n".join(parts))
+
+
+def write_generalisation_report(folder) -> Path:
+    """Write ``report.html`` into a ``chordscope generalise`` folder, atomically."""
+    folder = Path(folder)
+    return atomic_write_text(folder / "report.html", render_generalisation_report(folder))
