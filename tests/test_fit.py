@@ -145,6 +145,33 @@ def test_ddp_two_processes_equal_each_other_and_a_sharded_single_process(tmp_pat
     assert (tmp_path / "run" / "model.safetensors").is_file()  # rank 0 wrote the run folder
 
 
+def test_ddp_existing_output_stops_every_rank(tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "chordscope",
+        "train",
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.count("exists; pass --force") == 2  # both ranks, no rendezvous timeout
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
 @pytest.mark.skipif(
     __import__("shutil").which("fluidsynth") is None, reason="fluidsynth missing (apt-get)"
 )

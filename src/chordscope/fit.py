@@ -342,9 +342,12 @@ def train_chords(
         raise ParameterError(
             f"batch_size={config.batch_size} must divide evenly over {world * shards} ranks/shards"
         )
+    # every rank checks (and fails alike) before rank 0 creates anything
+    if not resume and out.exists() and any(out.iterdir()) and not force:
+        raise OutputError(f"output folder {out} exists; pass --force to replace it or --resume")
+    if distributed:
+        dist.barrier()
     if rank == 0:
-        if not resume and out.exists() and any(out.iterdir()) and not force:
-            raise OutputError(f"output folder {out} exists; pass --force to replace it or --resume")
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -48,8 +48,8 @@ TRAIN_PROGRAMS = (0, 24, 48)  # acoustic grand piano, nylon guitar, string ensem
 HELD_OUT_PROGRAMS = (4, 19, 56, 73)  # electric piano, church organ, trumpet, flute
 TRAIN_ROOTS = tuple(range(10))  # C .. A
 HELD_OUT_ROOTS = (10, 11)  # A#, B
-TRAIN_OCTAVES = (3, 4)
-HELD_OUT_OCTAVES = (5,)  # above the training octaves (an octave below adds a bass under 20 Hz)
+TRAIN_OCTAVES = (3,)  # voicings rooted in octave 3 (bass, spread and doublings reach further)
+HELD_OUT_OCTAVES = (4,)  # every voicing an octave higher (octave 5 would pass 8 kHz)
 
 #: Training conditions: the synthesis kinds of each model's clips.
 TRAINING = {
