@@ -107,7 +107,7 @@ sys.path.insert(0, {bench!r})
 import bench_predict as b
 from chordscope.recognise import load_recogniser
 import chordscope
-rec = load_recogniser("majmin")
+rec = load_recogniser({model!r})
 if {baseline}:
     b._baseline_predict(Path({path!r}), rec)
 else:
@@ -121,16 +121,23 @@ def memory(songs_dir: Path, minutes: float, tmp: Path) -> None:
     seconds = _long_recording(path, minutes, songs_dir)
     print(
         f"memory: peak RSS of a process labelling a {seconds / 60:.0f}-minute 44.1 kHz stereo "
-        f"WAV ({path.stat().st_size / 2**20:.0f} MiB)"
+        f"WAV ({path.stat().st_size / 2**20:.0f} MiB); target < 1 GB"
     )
-    for name, baseline in (("chordscope", False), ("baseline", True)):
-        code = _CHILD.format(bench=str(Path(__file__).parent), path=str(path), baseline=baseline)
+    runs = (
+        ("chordscope, majmin", "majmin", False),
+        ("chordscope, sevenths", "sevenths", False),
+        ("baseline, majmin", "majmin", True),
+    )
+    for name, model, baseline in runs:
+        code = _CHILD.format(
+            bench=str(Path(__file__).parent), path=str(path), baseline=baseline, model=model
+        )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
-            print(f"  {name:10s} failed: {proc.stderr.strip().splitlines()[-1]}")
+            print(f"  {name:22s} failed: {proc.stderr.strip().splitlines()[-1]}")
             continue
         kib = int(proc.stdout.strip().splitlines()[-1])
-        print(f"  {name:10s} {kib / 2**20:6.2f} GiB (target < 1 GB for chordscope)")
+        print(f"  {name:22s} {kib * 1024 / 1e9:6.2f} GB")
     path.unlink()
 
 

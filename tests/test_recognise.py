@@ -271,3 +271,16 @@ def test_pretrained_models_label_an_evaluation_song(tmp_path, name, metric, floo
         right += scores[metric] * w[metric]
         seconds += w[metric]
     assert right / seconds >= floor, (name, right / seconds)
+
+
+def test_decoding_in_blocks_equals_decoding_the_whole(rng):
+    # a posteriorgram of chords lasting 20..120 frames, the right class noisy but on top on average
+    n, k = 6000, 25
+    truth = np.repeat(rng.integers(k, size=200), rng.integers(20, 120, size=200))[:n]
+    P = rng.dirichlet(np.ones(k), size=len(truth))
+    P[np.arange(len(truth)), truth] += 0.6
+    P /= P.sum(axis=1, keepdims=True)
+    whole = decode(P, block_frames=10**6)
+    blocks = decode(P, block_frames=500, overlap=200)
+    np.testing.assert_array_equal(blocks, whole)
+    assert np.mean(whole == truth) > 0.9

@@ -177,7 +177,9 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
     with f:
         native = f.samplerate
         stream = None if native == sr else soxr.ResampleStream(native, sr, 1, dtype="float32")
-        parts = []
+        # one buffer for the whole output (no list of blocks to concatenate: half the memory)
+        out = np.empty(int(np.ceil(max(f.frames, 0) * sr / native)) + 4096, dtype=np.float32)
+        pos = 0
         block = max(1, int(block_seconds * native))
         try:
             while True:
@@ -185,12 +187,16 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
                 last = len(x) < block
                 _check_finite(x, path)
                 mono = x.mean(axis=1, dtype=np.float32)
-                parts.append(mono if stream is None else stream.resample_chunk(mono, last=last))
+                part = mono if stream is None else stream.resample_chunk(mono, last=last)
+                if pos + len(part) > len(out):  # a header that under-counts its frames
+                    out = np.concatenate([out[:pos], np.empty(2 * len(part) + 4096, np.float32)])
+                out[pos : pos + len(part)] = part
+                pos += len(part)
                 if last:
                     break
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise InputError(f"{path}: the audio could not be decoded ({exc})") from None
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return out[:pos]
 
 
 def _load_librosa(path: Path, sr: int) -> np.ndarray:
@@ -276,20 +282,45 @@ def silent_frames(P: np.ndarray, F: np.ndarray, labels) -> np.ndarray:
     return silent
 
 
-def decode(P: np.ndarray, *, self_transition: float = 0.97) -> np.ndarray:
+def decode(
+    P: np.ndarray,
+    *,
+    self_transition: float = 0.97,
+    block_frames: int = 16384,
+    overlap: int = 1024,
+) -> np.ndarray:
     """The most likely class path through the posteriors ``P`` (``librosa.sequence``).
 
     Every class stays with probability ``self_transition`` and moves to each other class with an
-    equal share of the rest.
+    equal share of the rest. Long inputs are decoded in blocks of ``block_frames`` with
+    ``overlap`` frames of context on each side (33 s at the default hop), keeping each block's
+    centre: Viterbi's memory grows with frames × classes, and with a self-transition prior the
+    best path through a block's centre does not depend on frames half a minute away (tested
+    against decoding the whole input).
+
+    Returns
+    -------
+    path : np.ndarray [shape=(n_frames,)], int
     """
     import librosa
 
     if not 0 < self_transition < 1:
         raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")
-    n_classes = P.shape[1]
+    n, n_classes = P.shape
     trans = librosa.sequence.transition_loop(n_classes, self_transition)
-    probs = np.clip(P.T.astype(np.float64), 1e-10, 1.0)
-    return librosa.sequence.viterbi_discriminative(probs, trans)
+
+    def viterbi(part):
+        probs = np.clip(part.T.astype(np.float64), 1e-10, 1.0)
+        return librosa.sequence.viterbi_discriminative(probs, trans)
+
+    if n <= block_frames + 2 * overlap:
+        return viterbi(P)
+    path = np.empty(n, dtype=np.int64)
+    for s in range(0, n, block_frames):
+        e = min(n, s + block_frames)
+        a, b = max(0, s - overlap), min(n, e + overlap)
+        path[s:e] = viterbi(P[a:b])[s - a : e - a]
+    return path
 
 
 def segments(
@@ -377,6 +408,8 @@ def predict(
     y = load_audio(path, sr=rec.config.sr)
     t.append(time.perf_counter())
     F = audio_features(y, rec.config)
+    duration = len(y) / rec.config.sr
+    del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
     P = posteriors(rec, F)
     silent_frames(P, F, rec.labels)
@@ -386,7 +419,7 @@ def predict(
         best,
         rec.labels,
         hop_s=rec.config.hop_length / rec.config.sr,
-        duration=len(y) / rec.config.sr,
+        duration=duration,
         min_duration=min_duration,
     )
     t.append(time.perf_counter())
