@@ -171,8 +171,7 @@ def _template_baseline(wav: Path) -> list:
 
 def accuracy(songs_dir: Path, n_songs: int) -> None:
     import chordscope
-    from chordscope.evaluate import CHORD_METRICS, chord_scores
-    from chordscope.io import read_chords
+    from chordscope.evaluate import CHORD_METRICS, pool, score_segments
 
     systems = {
         "majmin model": lambda p: chordscope.predict(p, model="majmin"),
@@ -185,16 +184,11 @@ def accuracy(songs_dir: Path, n_songs: int) -> None:
     )
     print(f"  {'system':22s} " + " ".join(f"{m:>8s}" for m in CHORD_METRICS))
     for name, run in systems.items():
-        sums = dict.fromkeys(CHORD_METRICS, 0.0)
-        weights = dict.fromkeys(CHORD_METRICS, 0.0)
-        for i in range(n_songs):
-            segs = run(songs_dir / f"song{i:03d}.wav")
-            ref_i, ref_l = read_chords(songs_dir / f"song{i:03d}.lab")
-            s, w = chord_scores(ref_i, ref_l, [x[:2] for x in segs], [x[2] for x in segs])
-            for m in CHORD_METRICS:
-                sums[m] += s[m] * w[m]
-                weights[m] += w[m]
-        print(f"  {name:22s} " + " ".join(f"{sums[m] / weights[m]:8.4f}" for m in CHORD_METRICS))
+        total = pool(
+            score_segments(songs_dir / f"song{i:03d}.lab", run(songs_dir / f"song{i:03d}.wav"))
+            for i in range(n_songs)
+        )
+        print(f"  {name:22s} " + " ".join(f"{total[m]:8.4f}" for m in CHORD_METRICS))
     print("  targets: majmin >= 0.95 (majmin model), sevenths >= 0.80 (sevenths model)")
 
 

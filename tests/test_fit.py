@@ -104,6 +104,9 @@ def test_config_file(tmp_path):
         (["--synth", "fm"], "synth='fm'"),
         (["--steps", "0"], "steps=0"),
         (["--config", "/no/such.toml"], "no such config file"),
+        (["--data", "films"], "data='films'"),
+        (["--epochs", "2"], "epochs need a fixed training set"),
+        (["--data", "songs", "--epochs", "1", "--steps", "5"], "not both"),
     ],
 )
 def test_train_bad_arguments(tmp_path, capsys, argv, match):
@@ -202,6 +205,13 @@ def test_train_on_song_frames_labels_audio(tmp_path):
     assert float(history[-1][2]) > 3 / 25
     rec = load_recogniser(out)
     assert rec.labels[0] == "N" and rec.n_context == 3
+
+
+def test_epochs_resolve_to_steps_over_the_pool(tmp_path):
+    config = TrainConfig(n_pool=96, epochs=2, batch_size=32, n_val=32, n_test=32, eval_every=2)
+    out = train_chords(config, tmp_path / "pool")
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["steps"] == 6  # 2 passes over 96 clips in batches of 32
 
 
 def test_songs_config_checks():

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"chordscope: error: {message}\n")
 
 
-def _with_progress(total: int, quiet: bool, desc: str, fn, *args, **kwargs):
+def _with_progress(total: int | None, quiet: bool, desc: str, fn, *args, **kwargs):
     """Call ``fn(*args, progress=..., **kwargs)`` with a tqdm bar on a terminal; no bar with
     ``--quiet`` or when stderr is not a TTY."""
     if quiet or not sys.stderr.isatty():
@@ -184,6 +184,7 @@ def _cmd_train(args) -> int:
             "synths": tuple(args.synth.split(",")) if args.synth else None,
             "programs": tuple(int(p) for p in args.programs.split(",")) if args.programs else None,
             "steps": args.steps,
+            "epochs": args.epochs,
             "batch_size": args.batch_size,
             "seed": args.seed,
             "device": args.device,
@@ -195,8 +196,12 @@ def _cmd_train(args) -> int:
         if args.config
         else replace(TrainConfig(), **overrides)
     )
+    if args.steps and args.epochs:
+        from .errors import ParameterError
+
+        raise ParameterError("give --steps or --epochs, not both")
     out = _with_progress(
-        config.steps,
+        None if config.epochs else config.steps,  # epochs: steps known once the data is drawn
         args.quiet,
         f"train {config.vocab}",
         train_chords,
@@ -386,6 +391,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--synth", help="comma-separated synthesis kinds (default additive)")
     tr.add_argument("--programs", help="comma-separated GM programs for soundfont")
     tr.add_argument("--steps", type=int, help="optimiser steps")
+    tr.add_argument(
+        "--epochs", type=float, help="passes over a fixed training set (--data songs or n_pool)"
+    )
     tr.add_argument("--batch-size", type=int, help="global batch size")
     tr.add_argument("--seed", type=int)
     tr.add_argument("--config", help="a TOML file of training settings")

@@ -22,6 +22,8 @@ __all__ = [
     "CHORD_METRICS",
     "chord_scores",
     "pair_files",
+    "pool",
+    "score_segments",
     "score_files",
 ]
 
@@ -144,6 +146,27 @@ def pair_files(ref, est, *, suffixes=(".lab", ".jams", ".csv")) -> list[tuple[st
     return [(n, refs[n], ests[n]) for n in names]
 
 
+def pool(results) -> dict:
+    """Duration-weighted totals of ``(scores, seconds)`` pairs from :func:`chord_scores`.
+
+    Returns ``{metric: score or None}`` (``None`` where no file compares any second).
+    """
+    sums, weights = dict.fromkeys(CHORD_METRICS, 0.0), dict.fromkeys(CHORD_METRICS, 0.0)
+    for scores, seconds in results:
+        for m in CHORD_METRICS:
+            sums[m] += scores[m] * seconds[m]
+            weights[m] += seconds[m]
+    return {m: (sums[m] / weights[m] if weights[m] > 0 else None) for m in CHORD_METRICS}
+
+
+def score_segments(ref_path, segments) -> tuple[dict, dict]:
+    """:func:`chord_scores` of ``(start, end, label)`` segments against a reference file."""
+    from .io import read_chords
+
+    ref_i, ref_l = read_chords(ref_path)
+    return chord_scores(ref_i, ref_l, [s[:2] for s in segments], [s[2] for s in segments])
+
+
 def score_files(pairs) -> dict:
     """Score each ``(name, ref_path, est_path)`` and pool them, duration-weighted.
 
@@ -151,19 +174,17 @@ def score_files(pairs) -> dict:
     -------
     result : dict
         ``{"files": {name: {metric: score}}, "total": {metric: score or None},
-        "seconds": {metric: seconds compared}}``; a metric no file compares
-        has a total of ``None``.
+        "seconds": {metric: seconds compared}}``; a metric no file compares has a total of
+        ``None``.
     """
     from .io import read_chords
 
-    files, sums, weights = {}, dict.fromkeys(CHORD_METRICS, 0.0), dict.fromkeys(CHORD_METRICS, 0.0)
+    files, results = {}, []
     for name, ref_path, est_path in pairs:
         ref_i, ref_l = read_chords(ref_path)
         est_i, est_l = read_chords(est_path)
         scores, seconds = chord_scores(ref_i, ref_l, est_i, est_l)
         files[name] = scores
-        for m in CHORD_METRICS:
-            sums[m] += scores[m] * seconds[m]
-            weights[m] += seconds[m]
-    total = {m: (sums[m] / weights[m] if weights[m] > 0 else None) for m in CHORD_METRICS}
-    return {"files": files, "total": total, "seconds": weights}
+        results.append((scores, seconds))
+    seconds = {m: sum(w[m] for _, w in results) for m in CHORD_METRICS}
+    return {"files": files, "total": pool(results), "seconds": seconds}

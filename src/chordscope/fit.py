@@ -52,6 +52,7 @@ class TrainConfig:
     octaves: tuple = (3, 4)  # octaves of the voicings' roots
     n_pool: int = 0  # > 0: render this many chord clips once and draw batches from them
     steps: int = 3000  # optimiser steps
+    epochs: float = 0.0  # > 0: passes over a fixed training set (songs or n_pool) instead of steps
     batch_size: int = 256  # global batch (split over ranks)
     lr: float = 3e-3  # Adam learning rate (cosine decay to 0)
     weight_decay: float = 1e-4  # AdamW weight decay
@@ -82,6 +83,13 @@ class TrainConfig:
             raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
         if self.n_pool < 0:
             raise ParameterError(f"n_pool={self.n_pool!r} must be >= 0")
+        if self.epochs < 0:
+            raise ParameterError(f"epochs={self.epochs!r} must be >= 0")
+        if self.epochs and self.data == "chords" and not self.n_pool:
+            raise ParameterError(
+                "epochs need a fixed training set: data = 'songs' or n_pool > 0 "
+                "(chord clips drawn afresh at every step have no epochs; use steps)"
+            )
         if self.data not in ("chords", "songs"):
             raise ParameterError(f"data={self.data!r} must be chords or songs")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -352,6 +360,9 @@ def train_chords(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    if config.epochs:  # resolve epochs into steps over the fixed training set
+        n = len(song_pool(config)) if config.data == "songs" else config.n_pool
+        config = replace(config, steps=max(1, math.ceil(config.epochs * n / config.batch_size)))
     vocab = get_vocabulary(config.vocab)
     torch.manual_seed(config.seed)  # the weights' initialisation (torch's own draws)
     model = ChordCNN(

@@ -168,19 +168,15 @@ def _accuracy(model, x, y, *, quality_only: bool = False) -> float:
 
 
 def _evalset_score(model_dir: Path, songs: Path, n_songs: int) -> float:
-    from .evaluate import chord_scores
-    from .io import read_chords
+    from .evaluate import pool, score_segments
     from .recognise import load_recogniser, predict
 
     rec = load_recogniser(model_dir)
-    total = weight = 0.0
-    for i in range(n_songs):
-        segs = predict(songs / f"song{i:03d}.wav", rec)
-        ref_i, ref_l = read_chords(songs / f"song{i:03d}.lab")
-        s, w = chord_scores(ref_i, ref_l, [x[:2] for x in segs], [x[2] for x in segs])
-        total += s["majmin"] * w["majmin"]
-        weight += w["majmin"]
-    return total / weight if weight else float("nan")
+    total = pool(
+        score_segments(songs / f"song{i:03d}.lab", predict(songs / f"song{i:03d}.wav", rec))
+        for i in range(n_songs)
+    )["majmin"]
+    return float("nan") if total is None else total
 
 
 def run_generalisation(
