@@ -1,9 +1,12 @@
 """Training throughput of ``chordscope train`` (examples per second) with its breakdown.
 
-Times, in one run, the three parts of a training step of ChordCNN on 1-second additive chords:
-drawing the batch (synthesis + features), the forward pass with the loss, and the backward pass
-with the optimiser step, and prints examples per second for each and for the whole step.
-Usage: ``python benchmarks/bench_fit.py [--steps 20] [--batch-size 256] [--vocab majmin]``.
+Times, in one run, the three parts of a training step of ChordCNN: drawing the batch, the
+forward pass with the loss, and the backward pass with the optimiser step, and prints examples
+per second for each and for the whole step. ``--data chords`` (default) draws 1-second additive
+chords afresh (synthesis + features in the step); ``--data songs`` draws frames from rendered
+training songs (rendered once before timing, as ``chordscope train`` does).
+Usage: ``python benchmarks/bench_fit.py [--steps 20] [--batch-size 256] [--vocab majmin]
+[--data chords|songs] [--songs 40] [--channels 8,16,32]``.
 """
 
 from __future__ import annotations
@@ -24,11 +27,21 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--vocab", default="majmin")
+    p.add_argument("--data", default="chords", choices=("chords", "songs"))
+    p.add_argument("--songs", type=int, default=40, help="training songs for --data songs")
+    p.add_argument("--channels", default="8,16,32")
     args = p.parse_args()
-    config = TrainConfig(vocab=args.vocab, batch_size=args.batch_size)
-    model = ChordCNN(n_classes=get_vocabulary(args.vocab).n_classes)
+    channels = tuple(int(c) for c in args.channels.split(","))
+    config = TrainConfig(
+        vocab=args.vocab,
+        batch_size=args.batch_size,
+        data=args.data,
+        n_songs=args.songs,
+        channels=channels,
+    )
+    model = ChordCNN(n_classes=get_vocabulary(args.vocab).n_classes, channels=channels)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    _batch(config, 0, 0, 8)  # one-time response table and noise bank
+    _batch(config, 0, 0, 8)  # one-time: response table and noise bank, or the rendered songs
     t_data = t_fwd = t_bwd = 0.0
     for t in range(args.steps):
         t0 = time.perf_counter()
@@ -46,7 +59,7 @@ def main():
     print(
         f"machine: {os.cpu_count()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads); ChordCNN {n_params(model)} parameters, "
-        f"{args.vocab}, batch {args.batch_size}, {args.steps} steps"
+        f"{args.vocab}, data {args.data}, batch {args.batch_size}, {args.steps} steps"
     )
     for name, s in (
         ("data (synthesis + features)", t_data),

@@ -112,7 +112,10 @@ if {baseline}:
     b._baseline_predict(Path({path!r}), rec)
 else:
     chordscope.predict(Path({path!r}), model=rec)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM: the peak of this program's own memory (ru_maxrss may report the parent's peak, which
+# Linux carries over to a child through exec)
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 

@@ -160,7 +160,7 @@ def load_audio(path, *, sr: int = 16000, block_seconds: float = 30.0) -> np.ndar
         y = _load_librosa(path, sr)
     if y.size == 0:
         raise InputError(f"{path}: the file holds no audio samples")
-    peak = float(np.max(np.abs(y)))
+    peak = max(float(y.max()), -float(y.min()))  # not np.abs(y): no copy of a long waveform
     if peak > 0:
         y *= PEAK / peak
     return y
