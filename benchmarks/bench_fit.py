@@ -62,7 +62,7 @@ def main():
         f"{args.vocab}, data {args.data}, batch {args.batch_size}, {args.steps} steps"
     )
     for name, s in (
-        ("data (synthesis + features)", t_data),
+        ("data (draw the batch)", t_data),
         ("forward + loss", t_fwd),
         ("backward + optimiser", t_bwd),
         ("whole step", total),

@@ -28,8 +28,8 @@ def test_held_out_conditions_never_overlap_training():
     assert not set(HELD_OUT_OCTAVES) & set(TRAIN_OCTAVES)
     for train in TRAINING:
         cols = test_conditions(train)
-        assert cols["held-out roots"][0].roots == HELD_OUT_ROOTS
-        assert cols["held-out roots"][0].synths == TRAINING[train]
+        assert cols["held-out roots (quality)"][0].roots == HELD_OUT_ROOTS
+        assert cols["held-out roots (quality)"][0].synths == TRAINING[train]
         assert cols["other SoundFont"][0].soundfonts == ("timgm6mb",)
         assert [cols[f"noise {d} dB"][1] for d in (20, 10, 0)] == [20.0, 10.0, 0.0]
 
@@ -62,10 +62,11 @@ def test_quick_matrix(tmp_path, capsys):
 def test_summary_reads_the_numbers():
     g = {
         "train": ["sine", "additive"],
-        "test": ["sine", "additive", "held-out roots", "evaluation set"],
+        "test": ["sine", "additive", "held-out roots (quality)", "evaluation set"],
         "accuracy": [[0.9, 0.5, 0.3, 0.2], [0.6, 1.0, 0.7, 0.8]],
     }
     lines = summarise(g)
     assert "Trained on sine: 0.90 on its own sound, 0.50" in lines[0]
     assert "trained on additive does best (0.80)" in lines[2]
     assert "hardest test condition over all models is held-out roots" in lines[3]
+    assert "chord quality (N, maj or min) is right for 0.50" in lines[4]
