@@ -206,3 +206,26 @@ def test_run_includes_explanation_and_sweep_census(tmp_path):
     assert sum(cl["size"] for cl in c["clusters"]) == 16
     assert c["n_perfect"] + c["n_failed"] == 4
     assert (sw / "figures" / "census.png").is_file()
+
+
+def test_explain_reads_the_first_layer_of_a_chordcnn(tmp_path):
+    from chordscope.cli import main
+    from chordscope.explain import chord_probes
+    from chordscope.fit import TrainConfig, train_chords
+
+    p = chord_probes()
+    assert p.x.shape == (204, 1, 73, 7)
+    # a tone's probe peaks at its root bin (log-CQT of C1..C7: bin = semitones above C1)
+    tone = (p.kind == "interval") & (p.name == "0")
+    peaks = p.x[tone, 0, :, 3].argmax(axis=1)
+    np.testing.assert_array_equal(peaks, p.root_bin[tone])
+    config = TrainConfig(steps=20, batch_size=64, n_val=64, n_test=64, eval_every=10, snr_db=())
+    run = train_chords(config, tmp_path / "run")
+    assert main(["explain", str(run), "--out", str(tmp_path / "ex"), "--quiet"]) == 0
+    e = json.loads((tmp_path / "ex" / "explanation.json").read_text())
+    assert e["model"]["architecture"]["name"] == "ChordCNN" and e["model"]["n_kernels"] == 8
+    assert e["labels"] == ["maj", "min"]
+    for k in e["kernels"]:
+        assert k["role"] in ("dead", "redundant", "mixed", "maj detector", "min detector")
+        assert set(k["selectivity"]["mean"]) == {"maj", "min"}
+        assert "contribution" not in k  # the dense layer does not read pooled kernels

@@ -20,6 +20,13 @@ a labelled test set:
 - **contribution**: the dense weights of the kernel per class times its mean activation per class,
   and the class its activation votes for.
 
+For a ``ChordCNN`` (:func:`explain_chordcnn`) the same measurements read its first layer (8
+kernels of 5 semitones × 3 frames by default) on its own features: the probes become log-CQT
+context windows (:func:`chord_probes`), the test set is clean additive chords of the model's
+vocabulary, selectivity compares major with minor chords, and the pooled activation is of the raw
+convolution (batch norm follows it in the network). There is no contribution: its dense layer
+reads the whole stack, not the pooled kernels, so roles rest on selectivity and ablation.
+
 Roles, derived only from those numbers, checked in this order (thresholds are module constants):
 
 1. ``dead``: never above 0 on the test set (``active_fraction == 0``).
@@ -44,11 +51,13 @@ from .errors import ChordscopeError, ParameterError
 __all__ = [
     "Probes",
     "tutorial_probes",
+    "chord_probes",
     "first_conv",
     "feature_maps",
     "pooled_activations",
     "explain",
     "explain_tutorial",
+    "explain_chordcnn",
     "explain_file",
     "DETECTOR_AUC",
     "REDUNDANT_ACCURACY",
@@ -83,20 +92,11 @@ class Probes:
     root_bin: np.ndarray
 
 
-def tutorial_probes(config=None, *, n_roots: int = 12, base_hz: float = 440.0) -> Probes:
-    """Clean sine probes for the tutorial's input: tones, intervals 1..12, triads, all roots.
-
-    Examples
-    --------
-    >>> p = tutorial_probes()
-    >>> p.x.shape
-    (204, 1, 36, 3)
-    """
+def _probe_chords(config, n_roots: int, base_hz: float):
+    """Sine probe audio (tones, intervals 1..12, triads, all roots) with kind, name, root bin."""
     from .chords import chord_frequencies, root_frequencies
-    from .features import TUTORIAL_CQT, tutorial_features
     from .synth import sine_chord
 
-    config = config or TUTORIAL_CQT
     roots = root_frequencies(n_roots, base_hz=base_hz)
     root_bins = np.round(config.bins_per_octave * np.log2(roots / config.fmin)).astype(int)
     chords, kind, name, rbin = [], [], [], []
@@ -117,8 +117,45 @@ def tutorial_probes(config=None, *, n_roots: int = 12, base_hz: float = 440.0) -
     y = np.zeros((len(chords), int(sr * dur)))
     for j, f in enumerate(chords):  # chords of 1, 2 or 3 notes: pad by summing per chord
         y[j] = sine_chord(f, duration=dur, sr=sr)
+    return y, np.array(kind), np.array(name), np.array(rbin)
+
+
+def tutorial_probes(config=None, *, n_roots: int = 12, base_hz: float = 440.0) -> Probes:
+    """Clean sine probes for the tutorial's input: tones, intervals 1..12, triads, all roots.
+
+    Examples
+    --------
+    >>> p = tutorial_probes()
+    >>> p.x.shape
+    (204, 1, 36, 3)
+    """
+    from .features import TUTORIAL_CQT, tutorial_features
+
+    config = config or TUTORIAL_CQT
+    y, kind, name, rbin = _probe_chords(config, n_roots, base_hz)
     x = tutorial_features(y, config=config)[:, None]
-    return Probes(x=x, kind=np.array(kind), name=np.array(name), root_bin=np.array(rbin))
+    return Probes(x=x, kind=kind, name=name, root_bin=rbin)
+
+
+def chord_probes(
+    config=None, *, n_context: int = 3, n_roots: int = 12, base_hz: float = 220.0
+) -> Probes:
+    """The same sine probes as :func:`tutorial_probes`, as ``ChordCNN`` inputs: the log-CQT
+    (:data:`~chordscope.features.CHORD_CQT`) of each, centre frame with ``n_context`` frames on
+    each side.
+
+    Examples
+    --------
+    >>> chord_probes().x.shape
+    (204, 1, 73, 7)
+    """
+    from .features import CHORD_CQT, context_frames, log_cqt
+
+    config = config or CHORD_CQT
+    y, kind, name, rbin = _probe_chords(config, n_roots, base_hz)
+    F = log_cqt(y, config=config)
+    x = context_frames(F, n_context)[:, F.shape[-1] // 2][:, None]
+    return Probes(x=x.astype(np.float32), kind=kind, name=name, root_bin=rbin)
 
 
 def first_conv(model: nn.Module) -> nn.Conv2d:
@@ -196,6 +233,7 @@ def explain(
     test_root_bin: np.ndarray,
     probes: Probes,
     labels=("maj", "min"),
+    groups: np.ndarray | None = None,
 ) -> dict:
     """Measure what every kernel of ``model``'s first convolution layer does.
 
@@ -209,6 +247,10 @@ def explain(
     test_root_bin : np.ndarray [shape=(n,)], int  CQT bin of each test chord's root
     probes : Probes
     labels : sequence of str  class names (two classes: selectivity is class 1 against class 0)
+    groups : np.ndarray [shape=(n,)], int, optional
+        The two-class label (0 or 1, named by ``labels``) of each test input for selectivity and
+        "where it looks", when the model has more classes than two (a ``ChordCNN``: 0 = maj,
+        1 = min); accuracy and ablation always use ``test_y``. Default: ``test_y``.
 
     Returns
     -------
@@ -237,6 +279,9 @@ def explain(
         pmaps = feature_maps(model, probes.x)
     except RuntimeError as exc:
         raise ParameterError(f"inputs do not fit the model: {str(exc).splitlines()[0]}") from None
+    g = np.asarray(test_y if groups is None else groups)
+    if len(g) != len(test_x):
+        raise ParameterError("groups must give one label per test input")
     act = pooled_activations(maps)  # (n, K)
     pact = pooled_activations(pmaps)
     x_t = torch.as_tensor(test_x)
@@ -286,13 +331,13 @@ def explain(
             where["semitones"] = [mode + j for j in range(kh)]
             where["weight_by_semitone"] = {str(mode + j): _r(W[k, :, j].mean()) for j in range(kh)}
             for c, lab in enumerate(labels):
-                sel = active & (np.asarray(test_y) == c)
+                sel = active & (g == c)
                 if sel.any():
                     v, n = np.unique(offsets[sel], return_counts=True)
                     where["offset_by_class"][lab] = int(v[np.argmax(n)])
         entry["where"] = where
         # --- selectivity
-        a0, a1 = act[np.asarray(test_y) == 0, k], act[np.asarray(test_y) == 1, k]
+        a0, a1 = act[g == 0, k], act[g == 1, k]
         auc = _auc(a0, a1)
         prefers = labels[1] if a1.mean() > a0.mean() else labels[0]
         hist_edges = np.linspace(0.0, max(float(act[:, k].max()), 1e-6), 21)
@@ -432,6 +477,47 @@ def explain_tutorial(model: nn.Module, config=None, *, n_test_patterns: int = 10
     )
 
 
+def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: int = 0) -> dict:
+    """:func:`explain` for a ``ChordCNN`` (``chordscope train``): its first layer, on maj / min.
+
+    The test set is ``n_test`` clean additive chords of the model's vocabulary, roots in
+    octave 3 (the root bin is then known), drawn from the dataset's ``test`` split; selectivity
+    compares major with minor chords (other qualities and ``N`` count for accuracy only).
+    """
+    from .data import ChordDataConfig, chord_examples, split_rng
+    from .features import CHORD_CQT
+
+    vocab = meta.get("vocabulary", {}).get("name", "majmin")
+    n_context = int(meta.get("features", {}).get("n_context", 3))
+    data = ChordDataConfig(
+        vocab=vocab,
+        synths=("additive",),
+        octaves=(3,),
+        snr_db=None,
+        reverb=0.0,
+        n_context=n_context,
+    )
+    x, y, labels = chord_examples(data, n_test, split_rng(seed, "test"))
+    quality = [lab.split(":")[1] if ":" in lab else "N" for lab in labels]
+    keep = np.array([q in ("maj", "min") for q in quality])
+    if not keep.any():
+        raise ChordscopeError(f"vocabulary {vocab!r} has no maj or min chords to explain")
+    groups = np.array([1 if q == "min" else 0 for q in quality])
+    from .chords import PITCH_NAMES
+
+    pc = np.array([PITCH_NAMES.index(lab.split(":")[0]) if ":" in lab else 0 for lab in labels])
+    root_bin = 24 + pc  # octave 3: C3 is bin 24 above C1
+    probes = chord_probes(CHORD_CQT, n_context=n_context)
+    return explain(
+        model,
+        test_x=x[keep],
+        test_y=y[keep],
+        test_root_bin=root_bin[keep],
+        probes=probes,
+        groups=groups[keep],
+    )
+
+
 def explain_file(path) -> tuple[dict, nn.Module, dict]:
     """Load a model (run folder or ``.safetensors``) and explain it.
 
@@ -444,6 +530,8 @@ def explain_file(path) -> tuple[dict, nn.Module, dict]:
     from .io import load_model
 
     model, meta = load_model(path)
+    if meta.get("architecture", {}).get("name") == "ChordCNN":
+        return explain_chordcnn(model, meta), model, meta
     try:
         config = CQTConfig(**meta["features"]) if "features" in meta else None
     except TypeError as exc:
