@@ -117,23 +117,20 @@ def test_train_bad_arguments(tmp_path, capsys, argv, match):
     assert not out.exists()
 
 
+def _torchrun(*args, timeout=600):
+    """Run ``torchrun --standalone --nproc_per_node 2 ARGS`` on this machine, one thread each."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
 def test_ddp_two_processes_equal_each_other_and_a_sharded_single_process(tmp_path):
     weights = tmp_path / "w"
     weights.mkdir()
     worker = Path(__file__).with_name("ddp_worker.py")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        str(worker),
-        str(tmp_path / "run"),
-        str(weights),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    proc = _torchrun(worker, tmp_path / "run", weights)
     assert proc.returncode == 0, proc.stderr[-2000:]
     r0 = load_file(str(weights / "rank0.safetensors"))
     r1 = load_file(str(weights / "rank1.safetensors"))
@@ -152,24 +149,9 @@ def test_ddp_existing_output_stops_every_rank(tmp_path):
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        "-m",
-        "chordscope",
-        "train",
-        "--steps",
-        "2",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    proc = _torchrun(
+        "-m", "chordscope", "train", "--steps", 2, "--out", out, "--quiet", timeout=300
+    )
     assert proc.returncode != 0
     assert proc.stderr.count("exists; pass --force") == 2  # both ranks, no rendezvous timeout
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
