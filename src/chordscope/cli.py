@@ -234,6 +234,14 @@ def _cmd_predict(args) -> int:
         raise ParameterError(f"--self-transition {args.self_transition} must be in (0, 1)")
     if not args.min_duration >= 0:
         raise ParameterError(f"--min-duration {args.min_duration} must be >= 0")
+    tuning = args.tuning
+    if tuning != "auto":
+        try:
+            tuning = float(tuning)
+        except ValueError:
+            tuning = None
+        if tuning is None or not -0.5 <= tuning <= 0.5:
+            raise ParameterError(f"--tuning {args.tuning} must be auto or semitones in -0.5..0.5")
     rec = load_recogniser(args.model)
     out_dir = None
     if args.output is not None:
@@ -252,7 +260,11 @@ def _cmd_predict(args) -> int:
         dest = (out_dir or src.parent) / f"{src.stem}.{args.format}"
         try:
             segs = predict(
-                src, rec, self_transition=args.self_transition, min_duration=args.min_duration
+                src,
+                rec,
+                self_transition=args.self_transition,
+                min_duration=args.min_duration,
+                tuning=tuning,
             )
             if args.format == "lab":
                 write_lab(dest, [s[:2] for s in segs], [s[2] for s in segs])
@@ -419,6 +431,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     pr.add_argument(
         "--min-duration", type=float, default=0.25, help="shortest segment, seconds (0.25)"
+    )
+    pr.add_argument(
+        "--tuning",
+        default="auto",
+        help="auto (estimate, default) or the recording's offset from A440 in semitones",
     )
     pr.add_argument("--quiet", action="store_true")
     pr.set_defaults(func=_cmd_predict)

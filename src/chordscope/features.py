@@ -68,13 +68,15 @@ CHORD_CQT = CQTConfig(
 )
 
 
-def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.ndarray:
+def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0) -> np.ndarray:
     """Magnitude constant-Q transform of a batch of waveforms (``librosa.cqt``).
 
     Parameters
     ----------
     y : np.ndarray [shape=(..., n_samples)]
     config : CQTConfig
+    tuning : float  offset of the recording's tuning from A440, in bins (librosa's convention):
+        every bin's centre moves by this much, so an out-of-tune recording lands on the bins
 
     Returns
     -------
@@ -101,6 +103,7 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.ndarray:
         n_bins=config.n_bins,
         bins_per_octave=config.bins_per_octave,
         filter_scale=config.filter_scale,
+        tuning=tuning,
     )
     return np.abs(C)
 
@@ -163,12 +166,14 @@ def tutorial_features(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.
     return db_normalised(C, top_db=config.top_db).astype(np.float32)
 
 
-def log_cqt(y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = 100.0) -> np.ndarray:
+def log_cqt(
+    y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = 100.0, tuning: float = 0.0
+) -> np.ndarray:
     """``log(1 + gain * |CQT|)`` of a batch of waveforms, in one librosa call.
 
     Configure the range with ``config`` (e.g. ``bins_per_octave=36, n_bins=217`` for C1–C7 at
-    a third of a semitone). ``config.n_frames > 0`` keeps only frames
-    ``[first_frame, first_frame + n_frames)``.
+    a third of a semitone); ``tuning`` shifts every bin (see :func:`cqt`).
+    ``config.n_frames > 0`` keeps only frames ``[first_frame, first_frame + n_frames)``.
 
     Returns
     -------
@@ -181,7 +186,7 @@ def log_cqt(y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = 100.0
     """
     if not gain > 0:
         raise ParameterError(f"gain={gain!r} must be positive")
-    C = cqt(y, config=config)
+    C = cqt(y, config=config, tuning=tuning)
     if config.n_frames > 0:
         C = C[..., config.first_frame : config.first_frame + config.n_frames]
     return np.log1p(gain * C).astype(np.float32)

@@ -13,6 +13,8 @@ Conventions
   longest CQT filter, so a long file needs memory for its 16 kHz waveform and its frames only.
 - Frame ``k`` is centred at ``k * hop / sr`` seconds; segments run from the first frame's
   centre minus half a hop to the last frame's centre plus half a hop, clipped to the file.
+- Recordings are rarely at exactly A440: the tuning is estimated (``librosa.estimate_tuning`` on
+  excerpts) and every CQT bin moved by it, so the chords land on the bins the models know.
 - Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
   self-transition probability; segments shorter than ``min_duration`` are merged into the
   longer neighbour.
@@ -33,6 +35,7 @@ __all__ = [
     "load_recogniser",
     "pretrained_models",
     "load_audio",
+    "estimate_tuning",
     "audio_features",
     "posteriors",
     "decode",
@@ -214,7 +217,33 @@ def _load_librosa(path: Path, sr: int) -> np.ndarray:
     return y
 
 
-def audio_features(y: np.ndarray, config, *, block_seconds: float = 60.0) -> np.ndarray:
+def estimate_tuning(y: np.ndarray, sr: int, *, excerpts: int = 12, seconds: float = 10.0) -> float:
+    """Tuning of a recording relative to A440, in semitones (-0.5 .. 0.5).
+
+    ``librosa.estimate_tuning`` on up to ``excerpts`` excerpts of ``seconds`` spread over the
+    file (a whole hour need not be analysed to find its tuning). Silence gives 0.
+
+    Examples
+    --------
+    >>> estimate_tuning(np.zeros(16000), 16000)
+    0.0
+    """
+    import librosa
+
+    n = int(seconds * sr)
+    if len(y) <= excerpts * n:
+        part = y
+    else:
+        starts = np.linspace(0, len(y) - n, excerpts).astype(int)
+        part = np.concatenate([y[s : s + n] for s in starts])
+    if not np.any(part):
+        return 0.0
+    return float(librosa.estimate_tuning(y=part, sr=sr, bins_per_octave=12))
+
+
+def audio_features(
+    y: np.ndarray, config, *, block_seconds: float = 60.0, tuning: float = 0.0
+) -> np.ndarray:
     """``log(1 + 100 |CQT|)`` of a whole waveform, computed over blocks with margins.
 
     Equal to :func:`chordscope.features.log_cqt` of the whole signal (to float precision) while
@@ -236,7 +265,7 @@ def audio_features(y: np.ndarray, config, *, block_seconds: float = 60.0) -> np.
         a, b = max(0, f0 - margin), min(n_frames, f1 + margin)
         seg = y[a * hop : len(y) if b == n_frames else (b - 1) * hop + 1]
         # librosa pads the ends of a segment; margins make that padding irrelevant inside
-        F = log_cqt(seg, config=config)
+        F = log_cqt(seg, config=config, tuning=tuning)
         out[:, f0:f1] = F[:, f0 - a : f1 - a]
     return out
 
@@ -377,6 +406,7 @@ def predict(
     *,
     self_transition: float = 0.97,
     min_duration: float = 0.25,
+    tuning="auto",
     return_timing: bool = False,
 ):
     """Chord segments of an audio file.
@@ -387,6 +417,8 @@ def predict(
     model : str or path-like or Recogniser  ``"majmin"``, ``"sevenths"`` or a trained model
     self_transition : float  the Viterbi self-transition probability per frame (32 ms)
     min_duration : float  shortest segment kept, seconds
+    tuning : "auto" or float  the recording's offset from A440 in semitones (-0.5 .. 0.5);
+        ``"auto"`` estimates it (:func:`estimate_tuning`), ``0`` assumes A440
     return_timing : bool  also return the seconds spent per stage
 
     Returns
@@ -403,11 +435,16 @@ def predict(
 
     if not min_duration >= 0:
         raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
+    if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
+        raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
     rec = load_recogniser(model)
     t = [time.perf_counter()]
     y = load_audio(path, sr=rec.config.sr)
     t.append(time.perf_counter())
-    F = audio_features(y, rec.config)
+    if tuning == "auto":
+        tuning = estimate_tuning(y, rec.config.sr)
+    t.append(time.perf_counter())
+    F = audio_features(y, rec.config, tuning=tuning)
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
@@ -424,6 +461,6 @@ def predict(
     )
     t.append(time.perf_counter())
     if return_timing:
-        names = ("decode_audio", "features", "network", "viterbi")
+        names = ("decode_audio", "tuning", "features", "network", "viterbi")
         return segs, {k: t[i + 1] - t[i] for i, k in enumerate(names)}
     return segs
