@@ -319,3 +319,62 @@ def test_tuning_correction_on_a_detuned_song(tmp_path):
     # measured: 0.91 at A440, 0.98 with the estimated tuning (the rendering is deterministic)
     assert score["auto"] >= score[0.0] + 0.05, score
     assert score["auto"] >= 0.95, score
+
+
+def test_segment_confidence_is_the_mean_posterior_of_the_label():
+    from chordscope.recognise import segment_confidence
+
+    P = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.1, 0.9]])
+    out = segment_confidence([(0.0, 1.5, "N"), (1.5, 4.0, "C:maj")], P, ["N", "C:maj"], hop_s=1.0)
+    assert out == [(0.0, 1.5, "N", 0.85), (1.5, 4.0, "C:maj", 0.8)]
+    # a segment shorter than a hop takes its nearest following frame
+    assert segment_confidence([(1.2, 1.4, "C:maj")], P, ["N", "C:maj"], hop_s=1.0)[0][3] == 0.7
+
+
+def test_predict_a_folder_with_confidences(tmp_path, tone, tiny_model, capsys):
+    import jams
+
+    y, sr = tone
+    music = tmp_path / "music"
+    music.mkdir()
+    sf.write(music / "a.wav", y, sr)
+    sf.write(music / "b.ogg", y, sr, format="OGG")
+    (music / "notes.txt").write_text("not audio, not a candidate")
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    argv = [
+        "predict",
+        str(music),
+        str(tmp_path / "empty"),
+        "-o",
+        str(out),
+        "--format",
+        "jams",
+        "--model",
+        str(tiny_model),
+        "--quiet",
+    ]
+    assert main(argv) == 1  # the empty folder is an error; the music is labelled
+    assert "a folder without audio files" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["a.jams", "b.jams"]
+    ann = jams.load(str(out / "a.jams"), validate=True).annotations[0]
+    assert all(0 <= o.confidence <= 1 for o in ann.data)
+    assert ann.sandbox.tuning == "auto" and ann.sandbox.model == str(tiny_model)
+    assert (
+        main(
+            [
+                "predict",
+                str(music / "a.wav"),
+                "-o",
+                str(out),
+                "--format",
+                "csv",
+                "--model",
+                str(tiny_model),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    header = (out / "a.csv").read_text().splitlines()[0]
+    assert header == "start,end,label,confidence"

@@ -221,6 +221,26 @@ def _cmd_train(args) -> int:
     return 0
 
 
+def _audio_inputs(paths):
+    """The files to label: each path as given, a folder as its audio files (sorted); a folder
+    without any yields an :class:`~chordscope.errors.InputError` in its place."""
+    from pathlib import Path
+
+    from .errors import InputError
+    from .recognise import SOUNDFILE_EXTENSIONS
+
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SOUNDFILE_EXTENSIONS
+            )
+            if not found:
+                yield InputError(f"{p}: a folder without audio files")
+            yield from found
+        else:
+            yield p
+
+
 def _cmd_predict(args) -> int:
     from pathlib import Path
 
@@ -255,8 +275,11 @@ def _cmd_predict(args) -> int:
         if not os.access(out_dir, os.W_OK):
             raise OutputError(f"cannot write to {out_dir}: permission denied")
     failed = 0
-    for audio in args.audio:
-        src = Path(audio)
+    for src in _audio_inputs(args.audio):
+        if isinstance(src, ChordscopeError):  # a folder without audio files
+            print(f"chordscope: error: {src}", file=sys.stderr)
+            failed += 1
+            continue
         dest = (out_dir or src.parent) / f"{src.stem}.{args.format}"
         try:
             segs = predict(
@@ -265,11 +288,19 @@ def _cmd_predict(args) -> int:
                 self_transition=args.self_transition,
                 min_duration=args.min_duration,
                 tuning=tuning,
+                return_confidence=args.format != "lab",
             )
             if args.format == "lab":
                 write_lab(dest, [s[:2] for s in segs], [s[2] for s in segs])
             elif args.format == "jams":
-                write_jams(dest, segs, metadata={"model": rec.name, "audio": src.name})
+                settings = {
+                    "model": rec.name,
+                    "audio": src.name,
+                    "tuning": args.tuning,
+                    "self_transition": args.self_transition,
+                    "min_duration": args.min_duration,
+                }
+                write_jams(dest, segs, metadata=settings)
             else:
                 write_chords_csv(dest, segs)
         except ChordscopeError as exc:
@@ -417,7 +448,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=_cmd_train)
 
     pr = sub.add_parser("predict", help="label chords in audio files (.lab, JAMS or CSV)")
-    pr.add_argument("audio", nargs="+", help="audio files: wav, flac, ogg, mp3, ...")
+    pr.add_argument(
+        "audio", nargs="+", help="audio files (wav, flac, ogg, mp3, ...) or folders of them"
+    )
     pr.add_argument("-o", "--output", help="output folder (default: beside each audio file)")
     pr.add_argument("--format", default="lab", help="lab (MIREX, default), jams or csv")
     pr.add_argument(

@@ -41,6 +41,7 @@ __all__ = [
     "decode",
     "segments",
     "silent_frames",
+    "segment_confidence",
     "predict",
     "PEAK",
 ]
@@ -400,6 +401,27 @@ def segments(
     return [(round(float(s), 6), round(float(e), 6), labels[c]) for s, e, c in segs]
 
 
+def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[tuple]:
+    """``(start, end, label, confidence)``: the mean posterior of ``label`` over the frames whose
+    centres (``k * hop_s``) fall in the segment (the nearest frame for a segment shorter than a
+    hop), rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> P = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.1, 0.9]])
+    >>> segment_confidence([(0.0, 1.5, "N"), (1.5, 4.0, "C:maj")], P, ["N", "C:maj"], hop_s=1.0)
+    [(0.0, 1.5, 'N', 0.85), (1.5, 4.0, 'C:maj', 0.8)]
+    """
+    index = {lab: i for i, lab in enumerate(labels)}
+    out = []
+    for start, end, label in segs:
+        a = int(np.ceil(start / hop_s))
+        b = max(a + 1, int(np.ceil(end / hop_s)))
+        a, b = min(a, len(P) - 1), min(b, len(P))
+        out.append((start, end, label, round(float(P[a:b, index[label]].mean()), 4)))
+    return out
+
+
 def predict(
     path,
     model="majmin",
@@ -407,6 +429,7 @@ def predict(
     self_transition: float = 0.97,
     min_duration: float = 0.25,
     tuning="auto",
+    return_confidence: bool = False,
     return_timing: bool = False,
 ):
     """Chord segments of an audio file.
@@ -419,6 +442,8 @@ def predict(
     min_duration : float  shortest segment kept, seconds
     tuning : "auto" or float  the recording's offset from A440 in semitones (-0.5 .. 0.5);
         ``"auto"`` estimates it (:func:`estimate_tuning`), ``0`` assumes A440
+    return_confidence : bool  add each segment's confidence: the mean posterior of its label
+        over its frames (what JAMS and CSV outputs store)
     return_timing : bool  also return the seconds spent per stage
 
     Returns
@@ -459,6 +484,8 @@ def predict(
         duration=duration,
         min_duration=min_duration,
     )
+    if return_confidence:
+        segs = segment_confidence(segs, P, rec.labels, hop_s=rec.config.hop_length / rec.config.sr)
     t.append(time.perf_counter())
     if return_timing:
         names = ("decode_audio", "tuning", "features", "network", "viterbi")
