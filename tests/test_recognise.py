@@ -378,3 +378,12 @@ def test_predict_a_folder_with_confidences(tmp_path, tone, tiny_model, capsys):
     )
     header = (out / "a.csv").read_text().splitlines()[0]
     assert header == "start,end,label,confidence"
+
+
+@pytest.mark.parametrize("n", [1, 100, 600])
+def test_very_short_files_give_segments_not_errors(tmp_path, tiny_model, n, recwarn):
+    path = tmp_path / "short.wav"
+    sf.write(path, np.full(n, 0.1, np.float32), SR)
+    segs = chordscope.predict(path, model=tiny_model)
+    assert segs[0][0] == 0.0 and segs[-1][1] == pytest.approx(n / SR, abs=1e-6)
+    assert not [w for w in recwarn if "too large for input signal" in str(w.message)]

@@ -22,6 +22,7 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -204,8 +205,6 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
 
 
 def _load_librosa(path: Path, sr: int) -> np.ndarray:
-    import warnings
-
     import librosa
 
     try:
@@ -222,7 +221,8 @@ def estimate_tuning(y: np.ndarray, sr: int, *, excerpts: int = 12, seconds: floa
     """Tuning of a recording relative to A440, in semitones (-0.5 .. 0.5).
 
     ``librosa.estimate_tuning`` on up to ``excerpts`` excerpts of ``seconds`` spread over the
-    file (a whole hour need not be analysed to find its tuning). Silence gives 0.
+    file (a whole hour need not be analysed to find its tuning). Silence, or less than a second
+    of audio, gives 0.
 
     Examples
     --------
@@ -237,7 +237,7 @@ def estimate_tuning(y: np.ndarray, sr: int, *, excerpts: int = 12, seconds: floa
     else:
         starts = np.linspace(0, len(y) - n, excerpts).astype(int)
         part = np.concatenate([y[s : s + n] for s in starts])
-    if not np.any(part):
+    if len(part) < sr or not np.any(part):  # under a second, or silence: nothing to measure
         return 0.0
     return float(librosa.estimate_tuning(y=part, sr=sr, bins_per_octave=12))
 
@@ -266,7 +266,9 @@ def audio_features(
         a, b = max(0, f0 - margin), min(n_frames, f1 + margin)
         seg = y[a * hop : len(y) if b == n_frames else (b - 1) * hop + 1]
         # librosa pads the ends of a segment; margins make that padding irrelevant inside
-        F = log_cqt(seg, config=config, tuning=tuning)
+        with warnings.catch_warnings():  # very short files: librosa's lowest octaves warn
+            warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
+            F = log_cqt(seg, config=config, tuning=tuning)
         out[:, f0:f1] = F[:, f0 - a : f1 - a]
     return out
 
