@@ -119,3 +119,17 @@ def test_song_frames_windows_are_context_views():
     W = context_frames(F, 3)
     k = pool.centres[10] - 3  # the song starts after 3 padding columns
     np.testing.assert_allclose(pool.windows([10])[0, 0], W[k], atol=1e-6)
+
+
+def test_training_song_octaves_and_roots_are_honoured():
+    from chordscope.errors import ParameterError
+    from chordscope.evalset import training_song
+
+    low = training_song(0, seed=5, octaves=(3,), roots=(0, 2))
+    high = training_song(0, seed=5, octaves=(4,), roots=(0, 2))
+    pitches = lambda s: [p for p, *_ in s.notes["chords"]]  # noqa: E731
+    assert np.mean(pitches(high)) - np.mean(pitches(low)) == pytest.approx(12, abs=3)
+    roots = {lab.split(":")[0] for _, _, lab in low.chords if lab != "N"}
+    assert roots <= {"C", "D"}
+    with pytest.raises(ParameterError, match="consecutive"):
+        training_song(0, seed=5, octaves=(3, 5))

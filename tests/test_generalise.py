@@ -42,7 +42,7 @@ def test_quick_matrix(tmp_path, capsys):
     assert g["train"] == list(TRAINING) and g["quick"] is True
     assert g["test"][-1] == "evaluation set" and len(g["test"]) == 12
     A = np.array(g["accuracy"])
-    assert A.shape == (5, 12) and ((A >= 0) & (A <= 1)).all()
+    assert A.shape == (6, 12) and ((A >= 0) & (A <= 1)).all()
     # the additive model learns its own sound in 60 steps, far above chance (1/25)
     assert A[g["train"].index("additive"), g["test"].index("additive")] > 0.6
     for name in ("figures/generalisation.png", "report.html", "evalset/song000.lab"):

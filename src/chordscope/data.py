@@ -521,12 +521,12 @@ def label_frames(intervals, labels, n_frames: int, vocab, *, hop_s: float) -> np
     return np.where(ok, classes[np.clip(i, 0, None)], -1).astype(np.int64)
 
 
-def _song_features(index, seed, vocab, programs, soundfont, snr_db):
+def _song_features(index, seed, vocab, programs, soundfont, snr_db, roots, octaves):
     from .evalset import render_song, training_song
     from .features import CHORD_CQT, log_cqt
     from .synth import add_noise
 
-    song = training_song(index, seed=seed, programs=programs)
+    song = training_song(index, seed=seed, programs=programs, roots=roots, octaves=octaves)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 31, index]))
     y = render_song(song, sr=CHORD_CQT.sr, soundfont=soundfont)
     if snr_db is not None and rng.random() < 0.5:
@@ -580,6 +580,8 @@ def song_frames(
     programs=(0, 24, 48),
     soundfonts=("fluidr3",),
     snr_db=(10.0, 40.0),
+    roots=tuple(range(12)),
+    octaves=(3, 4),
     n_context: int = 3,
     workers: int | None = None,
     progress=None,
@@ -588,7 +590,8 @@ def song_frames(
     :func:`chordscope.evalset.training_song`), rendered by FluidSynth.
 
     Song ``i`` is played with SoundFont ``soundfonts[i % len(soundfonts)]``; half the songs get
-    white or pink noise at an SNR drawn from ``snr_db``. Frames whose chord has no class in the
+    white or pink noise at an SNR drawn from ``snr_db``; chords are built on ``roots`` with the
+    chord instrument in ``octaves``. Frames whose chord has no class in the
     vocabulary are left out. Songs render in parallel threads (FluidSynth runs as a separate
     program); the result does not depend on ``workers``.
     """
@@ -601,7 +604,8 @@ def song_frames(
     workers = workers or os.cpu_count() or 1
 
     def one(i):
-        out = _song_features(i, seed, v, tuple(programs), soundfonts[i % len(soundfonts)], snr_db)
+        sf = soundfonts[i % len(soundfonts)]
+        out = _song_features(i, seed, v, tuple(programs), sf, snr_db, tuple(roots), tuple(octaves))
         if progress is not None:
             progress(1)
         return out

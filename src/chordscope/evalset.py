@@ -78,7 +78,7 @@ class Song:
     style: str  # "block" or "arpeggio"
     duration: float
     notes: dict = field(default_factory=dict)  # program/"drums" -> [(pitch, start, end, velocity)]
-    octaves: bool = False  # draw the chord instrument's octave (3 or 4) per chord
+    octaves: tuple = (4,)  # the chord instrument's octave: fixed, or drawn per chord in lo..hi
 
     def to_json(self) -> dict:
         """Metadata (no notes)."""
@@ -154,7 +154,11 @@ def _arrange(song: Song, rng: np.random.Generator, *, lead_in: float, tail: floa
         notes = voicing(
             lab,
             rng=rng,
-            octave=int(rng.integers(3, 5)) if song.octaves else 4,
+            octave=(
+                song.octaves[0]
+                if len(song.octaves) == 1
+                else int(rng.integers(song.octaves[0], song.octaves[-1] + 1))
+            ),
             bass=False,
             strum=0.02,
         )
@@ -208,13 +212,15 @@ def training_song(
     n_chords: int = 16,
     qualities: dict | None = None,
     roots=tuple(range(12)),
+    octaves=(3, 4),
 ) -> Song:
     """A random song for training: chords drawn uniformly over roots and by weight over
     qualities (not a key), played like an evaluation song.
 
     Compared with :func:`compose_song`: any root and quality in any order, chords of 1 to 8
-    beats, rests (``N``) inside the song, the chord instrument in octave 3 or 4, a bass line in
-    70 % of songs, drums in half. ``seed`` must differ from :data:`EVAL_SEED` (it is checked).
+    beats, rests (``N``) inside the song, the chord instrument in one of ``octaves`` per chord,
+    a bass line in 70 % of songs, drums in half. ``seed`` must differ from :data:`EVAL_SEED`
+    (it is checked).
 
     Examples
     --------
@@ -228,6 +234,9 @@ def training_song(
     n_chords = valid_positive_int("n_chords", n_chords)
     if seed == EVAL_SEED:
         raise ParameterError("training songs must not use the evaluation set's seed")
+    octaves = tuple(int(o) for o in octaves)
+    if not octaves or octaves != tuple(range(octaves[0], octaves[0] + len(octaves))):
+        raise ParameterError(f"octaves={octaves!r} must be consecutive octaves, lowest first")
     qualities = dict(qualities or TRAINING_QUALITIES)
     names = list(qualities)
     weights = np.array([qualities[q] for q in names], dtype=float)
@@ -262,7 +271,7 @@ def training_song(
         drums=bool(rng.random() < 0.5),
         style="arpeggio" if rng.random() < 0.3 else "block",
         duration=t + tail,
-        octaves=True,
+        octaves=octaves,
     )
     return _arrange(song, rng, lead_in=lead_in, tail=tail)
 

@@ -186,6 +186,8 @@ def song_pool(config: TrainConfig, split: str = "train"):
         programs=config.programs,
         soundfonts=config.soundfonts,
         snr_db=tuple(config.snr_db) if config.snr_db else None,
+        roots=tuple(config.roots),
+        octaves=tuple(config.octaves),
         n_context=config.n_context,
     )
 

@@ -6,8 +6,9 @@ Conventions
   (:data:`TRAINING`: sine, additive, pluck, SoundFont, all four together), each trained by
   :func:`chordscope.fit.train_chords` on a fixed pool of clean 1-second chord clips with roots
   :data:`TRAIN_ROOTS`, octaves :data:`TRAIN_OCTAVES` and GM programs :data:`TRAIN_PROGRAMS` of
-  FluidR3. Its run folder (``models/<condition>/``) is a normal chordscope run: report, kernels,
-  ``chordscope explain`` works on it.
+  FluidR3; and one (``songs``) on the frames of clean rendered songs with the same roots,
+  octave, programs and SoundFont. Each run folder (``models/<condition>/``) is a normal
+  chordscope run: report, kernels, ``chordscope explain`` works on it.
 - Every model is tested on every column of :func:`test_conditions`: the four sounds; SoundFont
   with held-out programs; the other SoundFont (TimGM6mb); then, on the model's own training
   sound, held-out roots (scored on the chord quality only: their classes never occur in
@@ -51,19 +52,38 @@ HELD_OUT_ROOTS = (10, 11)  # A#, B
 TRAIN_OCTAVES = (3,)  # voicings rooted in octave 3 (bass, spread and doublings reach further)
 HELD_OUT_OCTAVES = (4,)  # every voicing an octave higher (octave 5 would pass 8 kHz)
 
-#: Training conditions: the synthesis kinds of each model's clips.
+#: Training conditions: the synthesis kinds of each model's clips. ``songs`` trains on the frames
+#: of rendered songs instead (bass, drums, chord changes, rests), played by the same three
+#: SoundFont programs with the same roots and octave: the one difference from ``soundfont`` is
+#: musical context, so the two rows compare clips with songs at equal timbre.
 TRAINING = {
     "sine": ("sine",),
     "additive": ("additive",),
     "pluck": ("pluck",),
     "soundfont": ("soundfont",),
     "all": ("sine", "additive", "pluck", "soundfont"),
+    "songs": ("soundfont",),
 }
+SONGS = "songs"
 
 #: Sizes of the full and the quick matrix.
 SIZES = {
-    "full": {"n_pool": 12000, "steps": 3000, "batch_size": 128, "n_test": 1000, "songs": 20},
-    "quick": {"n_pool": 400, "steps": 60, "batch_size": 64, "n_test": 48, "songs": 1},
+    "full": {
+        "n_pool": 12000,
+        "n_songs": 300,
+        "steps": 3000,
+        "batch_size": 128,
+        "n_test": 1000,
+        "songs": 20,
+    },
+    "quick": {
+        "n_pool": 400,
+        "n_songs": 3,
+        "steps": 60,
+        "batch_size": 64,
+        "n_test": 48,
+        "songs": 1,
+    },
 }
 
 EVALSET = "evaluation set"
@@ -122,7 +142,9 @@ def _config(train: str, size: dict, seed: int):
         octaves=TRAIN_OCTAVES,
         snr_db=(),
         reverb=0.0,
-        n_pool=size["n_pool"],
+        data="songs" if train == SONGS else "chords",
+        n_songs=size["n_songs"],
+        n_pool=0 if train == SONGS else size["n_pool"],
         steps=size["steps"],
         batch_size=size["batch_size"],
         n_val=min(512, size["n_test"]),
@@ -275,6 +297,15 @@ def summarise(result: dict) -> list[str]:
     col = {name: j for j, name in enumerate(test)}
     lines = []
     for i, t in enumerate(train):
+        if t == SONGS and "soundfont" in train and EVALSET in col:
+            j, k = col[EVALSET], train.index("soundfont")
+            lines.append(
+                f"Same timbre, clips or songs: trained on the frames of songs played by the "
+                f"SoundFont programs, a model labels the evaluation songs at {A[i, j]:.2f}, "
+                f"against {A[k, j]:.2f} when trained on isolated clips of the same programs; "
+                f"on the clips themselves it gets {A[i, col['soundfont']]:.2f} "
+                f"(against {A[k, col['soundfont']]:.2f})."
+            )
         if t in col:
             others = [A[i, col[s]] for s in TRAINING if s in col and s != t]
             lines.append(
