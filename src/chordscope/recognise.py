@@ -3,8 +3,8 @@
 Conventions
 -----------
 - Each step is a function that can be run and tested alone (madmom's processor chain, without
-  the classes): :func:`load_audio`, :func:`audio_features`, :func:`posteriors`, :func:`decode`,
-  :func:`segments`; :func:`predict` chains them.
+  the classes): :func:`load_audio`, :func:`estimate_tuning`, :func:`audio_features`,
+  :func:`posteriors`, :func:`decode`, :func:`segments`; :func:`predict` chains them.
 - Audio is read in blocks (``soundfile``: wav, flac, ogg, mp3, ...; other formats through
   ``librosa.load``), mixed down to mono and resampled to the model's rate as it streams, then
   scaled to a peak of 0.9 (the level of chordscope's evaluation songs). A file of silence gives
@@ -16,8 +16,8 @@ Conventions
 - Recordings are rarely at exactly A440: the tuning is estimated (``librosa.estimate_tuning`` on
   excerpts) and every CQT bin moved by it, so the chords land on the bins the models know.
 - Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
-  self-transition probability; segments shorter than ``min_duration`` are merged into the
-  longer neighbour.
+  self-transition probability, in overlapping blocks for long files; segments shorter than
+  ``min_duration`` are merged into the longer neighbour.
 """
 
 from __future__ import annotations
