@@ -180,51 +180,16 @@ def _exit_code(argv):
 def test_synth_one_wav_per_label(tmp_path):
     from scipy.io import wavfile
 
+    argv = ["synth", "C:maj", "A:min7", "G:7/3", "N", "--synth", "pluck", "--duration", "0.5"]
     out = tmp_path / "wav"
-    assert (
-        main(
-            [
-                "synth",
-                "C:maj",
-                "A:min7",
-                "G:7/3",
-                "N",
-                "--synth",
-                "pluck",
-                "--duration",
-                "0.5",
-                "--out",
-                str(out),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main([*argv, "--out", str(out), "--quiet"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["00_C_maj.wav", "01_A_min7.wav", "02_G_7_over_3.wav", "03_N.wav"]
     sr, y = wavfile.read(out / "00_C_maj.wav")
     assert sr == 16000 and len(y) == 8000 and y.dtype.name == "int16" and np.abs(y).max() > 1000
     assert not wavfile.read(out / "03_N.wav")[1].any()  # N is silence
     again = tmp_path / "again"
-    assert (
-        main(
-            [
-                "synth",
-                "C:maj",
-                "A:min7",
-                "G:7/3",
-                "N",
-                "--synth",
-                "pluck",
-                "--duration",
-                "0.5",
-                "--out",
-                str(again),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main([*argv, "--out", str(again), "--quiet"]) == 0
     assert (again / "01_A_min7.wav").read_bytes() == (out / "01_A_min7.wav").read_bytes()
 
 
