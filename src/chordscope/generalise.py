@@ -160,11 +160,9 @@ def _test_set(config, noise, n: int, seed: int):
     """Clips of ``config``'s ``test`` split, with noise at ``noise`` dB SNR if given."""
     from .data import chord_examples, split_rng
 
-    if noise is None:
-        x, y, _ = chord_examples(config, n, split_rng(seed, "test"))
-        return x, y
-    # noise is added to the audio: draw it through the dataset with a fixed SNR
-    x, y, _ = chord_examples(replace(config, snr_db=(noise, noise)), n, split_rng(seed, "test"))
+    if noise is not None:  # the dataset adds it to the audio, at an SNR drawn from [noise, noise]
+        config = replace(config, snr_db=(noise, noise))
+    x, y, _ = chord_examples(config, n, split_rng(seed, "test"))
     return x, y
 
 
