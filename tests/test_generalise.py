@@ -52,6 +52,9 @@ def test_quick_matrix(tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert "held-out programs" in html and "quick" in html
     assert all(s.split(":")[0] in html or s[:20] in html for s in summarise(g))
+    (out / "report.html").unlink()
+    assert main(["report", str(out), "--quiet"]) == 0
+    assert "held-out programs" in (out / "report.html").read_text()
     # an existing output folder is not overwritten
     before = (out / "generalisation.json").read_bytes()
     assert main(["generalise", "--quick", "--out", str(out), "--quiet"]) == 2

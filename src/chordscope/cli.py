@@ -354,10 +354,15 @@ def _cmd_score(args) -> int:
 def _cmd_report(args) -> int:
     from pathlib import Path
 
-    from .report import write_report, write_sweep_report
+    from .report import write_generalisation_report, write_report, write_sweep_report
 
     folder = Path(args.run_dir)
-    path = write_sweep_report(folder) if (folder / "sweep.json").exists() else write_report(folder)
+    if (folder / "sweep.json").exists():
+        path = write_sweep_report(folder)
+    elif (folder / "generalisation.json").exists():
+        path = write_generalisation_report(folder)
+    else:
+        path = write_report(folder)
     if not args.quiet:
         print(path)
     return 0
@@ -491,7 +496,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--json", action="store_true", help="print the scores as JSON")
     sc.set_defaults(func=_cmd_score)
 
-    rep = sub.add_parser("report", help="(re)write report.html of a run or sweep folder")
+    rep = sub.add_parser("report", help="(re)write report.html of a run, sweep or matrix folder")
     rep.add_argument("run_dir")
     rep.add_argument("--quiet", action="store_true")
     rep.set_defaults(func=_cmd_report)
