@@ -242,6 +242,7 @@ def _audio_inputs(paths):
 
 
 def _cmd_predict(args) -> int:
+    import os
     from pathlib import Path
 
     from .errors import OutputError, ParameterError
@@ -270,8 +271,6 @@ def _cmd_predict(args) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
-        import os
-
         if not os.access(out_dir, os.W_OK):
             raise OutputError(f"cannot write to {out_dir}: permission denied")
     failed = 0

@@ -472,7 +472,6 @@ def cache_examples(
     Writes ``PATH.x.npy`` and ``PATH.y.npy`` (through temporary names, renamed when complete)
     and returns them opened read-only with ``mmap_mode="r"``.
     """
-    import os
     from pathlib import Path
 
     n = valid_positive_int("n", n)

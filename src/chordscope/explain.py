@@ -484,6 +484,7 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     octave 3 (the root bin is then known), drawn from the dataset's ``test`` split; selectivity
     compares major with minor chords (other qualities and ``N`` count for accuracy only).
     """
+    from .chords import PITCH_NAMES
     from .data import ChordDataConfig, chord_examples, split_rng
     from .features import CHORD_CQT
 
@@ -503,10 +504,10 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     if not keep.any():
         raise ChordscopeError(f"vocabulary {vocab!r} has no maj or min chords to explain")
     groups = np.array([1 if q == "min" else 0 for q in quality])
-    from .chords import PITCH_NAMES
-
     pc = np.array([PITCH_NAMES.index(lab.split(":")[0]) if ":" in lab else 0 for lab in labels])
-    root_bin = 24 + pc  # octave 3: C3 is bin 24 above C1
+    root_hz = 440.0 * 2.0 ** ((48 + pc - 69) / 12)  # octave 3: MIDI 48 (C3) + pitch class
+    c = CHORD_CQT
+    root_bin = np.round(c.bins_per_octave * np.log2(root_hz / c.fmin)).astype(int)
     probes = chord_probes(CHORD_CQT, n_context=n_context)
     return explain(
         model,
