@@ -531,7 +531,7 @@ def explain_file(path) -> tuple[dict, nn.Module, dict]:
     from .io import load_model
 
     model, meta = load_model(path)
-    if meta.get("architecture", {}).get("name") == "ChordCNN":
+    if hasattr(model, "frame_logits"):  # a recogniser (ChordCNN, ChordTCN): read conv1
         return explain_chordcnn(model, meta), model, meta
     try:
         config = CQTConfig(**meta["features"]) if "features" in meta else None

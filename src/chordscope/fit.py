@@ -43,7 +43,17 @@ class TrainConfig:
     """Everything that decides a ``chordscope train`` run."""
 
     vocab: str = "majmin"  # chord vocabulary: majmin or sevenths (or triads)
-    data: str = "chords"  # chords: isolated chord clips; songs: frames of rendered songs
+    data: str = "chords"  # chords: chord clips; songs: frames of rendered songs; music: excerpts
+    #   of musical songs (chordscope.songs: progressions, voicings, bass lines, layering)
+    model: str = "ChordCNN"  # architecture: ChordCNN (7 frames) or ChordTCN (+ 2 s of context)
+    embed: int = 64  # ChordTCN: width of the temporal blocks
+    dilations: tuple = (1, 2, 4, 8, 16, 32)  # ChordTCN: one residual temporal block per dilation
+    seq_frames: int = 128  # data = music: labelled frames per excerpt (batch_size excerpts)
+    pitch_shift: int = 0  # data = music: CQT-domain pitch shift up to this many semitones
+    gain_db: tuple = ()  # data = music: overall gain range in dB (plus a ±3 dB ramp)
+    eq_db: float = 0.0  # data = music: random equaliser tilt and bump, up to ± this many dB
+    mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
+    tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
     synths: tuple = ("additive",)  # synthesis kinds drawn per example
     programs: tuple = (0, 24, 48)  # GM programs for synth "soundfont"
@@ -90,8 +100,19 @@ class TrainConfig:
                 "epochs need a fixed training set: data = 'songs' or n_pool > 0 "
                 "(chord clips drawn afresh at every step have no epochs; use steps)"
             )
-        if self.data not in ("chords", "songs"):
-            raise ParameterError(f"data={self.data!r} must be chords or songs")
+        if self.data not in ("chords", "songs", "music"):
+            raise ParameterError(f"data={self.data!r} must be chords, songs or music")
+        if self.model not in ("ChordCNN", "ChordTCN"):
+            raise ParameterError(f"model={self.model!r} must be ChordCNN or ChordTCN")
+        if self.model == "ChordTCN" and self.data != "music":
+            raise ParameterError("model = 'ChordTCN' learns from excerpts: use data = 'music'")
+        valid_positive_int("seq_frames", self.seq_frames)
+        if self.pitch_shift < 0 or self.pitch_shift > 6:
+            raise ParameterError(f"pitch_shift={self.pitch_shift!r} must be in 0..6")
+        if self.gain_db and (len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]):
+            raise ParameterError(f"gain_db={list(self.gain_db)!r} must be [low, high] dB")
+        if not 0 <= self.eq_db <= 24 or not 0 <= self.mp3 <= 1 or not 0 <= self.tuning_cents <= 50:
+            raise ParameterError("eq_db must be in 0..24, mp3 in 0..1, tuning_cents in 0..50")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ParameterError(f"device={self.device!r} must be auto, cpu or cuda")
         if not self.lr > 0:
@@ -179,6 +200,20 @@ def song_pool(config: TrainConfig, split: str = "train"):
 
     n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
     first = SONG_SPLITS[split]
+    if config.data == "music":
+        from .musicdata import song_pool as music_pool
+
+        train = split == "train"
+        return music_pool(
+            config.vocab,
+            range(first, first + n),
+            seed=1000 + config.seed,
+            soundfonts=config.soundfonts,
+            snr_db=tuple(config.snr_db) if config.snr_db else None,
+            reverb_p=config.reverb if train else 0.0,
+            mp3_p=config.mp3 if train else 0.0,
+            tuning_cents=config.tuning_cents if train else 0.0,
+        )
     return song_frames(
         config.vocab,
         range(first, first + n),
@@ -208,6 +243,18 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
     from .data import chord_examples
 
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
+    if config.data == "music":
+        from .chords import get_vocabulary
+        from .musicdata import augment, excerpts
+
+        pool, ctx = song_pool(config), 2 * config.n_context + 1
+        starts = rng.integers(0, len(pool) - config.seq_frames - ctx, size=n)
+        X, Y = excerpts(pool, starts, config.seq_frames, ctx)
+        X, Y = augment(
+            X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
+            gain_db=tuple(config.gain_db), eq_db=config.eq_db,
+        )  # fmt: skip
+        return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":
         pool = song_pool(config)
         idx = rng.integers(len(pool), size=n)
@@ -223,6 +270,13 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
 def _fixed_set(config: TrainConfig, split: str, n: int):
     from .data import chord_examples, split_rng
 
+    if config.data == "music":  # the split's songs cut into consecutive excerpts, unchanged
+        from .musicdata import excerpts
+
+        pool, ctx = song_pool(config, split), 2 * config.n_context + 1
+        starts = np.arange(0, len(pool) - config.seq_frames - ctx, config.seq_frames)
+        X, Y = excerpts(pool, starts, config.seq_frames, ctx)
+        return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":
         pool = song_pool(config, split)
         rng = split_rng(config.seed, split)
@@ -232,11 +286,35 @@ def _fixed_set(config: TrainConfig, split: str, n: int):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
+class _Sequences(torch.nn.Module):
+    """``model.sequence_logits`` as a forward pass (what DDP wraps for excerpt training)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.sequence_logits(x)
+
+
+def _loss(net, x, y):
+    """Cross-entropy of windows ``(b,)`` or excerpts ``(b, m)`` (class -1 is left out)."""
+    logits = net(x)
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1
+    )
+
+
 @torch.no_grad()
 def _scores(model, x, y, device) -> dict:
     model.eval()
-    logits = torch.cat([model(x[i : i + 2048].to(device)).cpu() for i in range(0, len(x), 2048)])
+    f = model.sequence_logits if y.dim() == 2 else model
+    step = 2048 if y.dim() == 1 else 64
+    logits = torch.cat([f(x[i : i + step].to(device)).cpu() for i in range(0, len(x), step)])
     model.train()
+    logits, y = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    keep = y >= 0
+    logits, y = logits[keep], y[keep]
     return {
         "accuracy": (logits.argmax(-1) == y).double().mean().item(),
         "loss": torch.nn.functional.cross_entropy(logits, y).item(),
@@ -335,7 +413,7 @@ def train_chords(
     import torch.distributed as dist
 
     from .chords import get_vocabulary
-    from .models import ChordCNN
+    from .models import build_model
 
     out = Path(out)
     shards = valid_positive_int("shards", shards)
@@ -363,20 +441,27 @@ def train_chords(
         except OSError as exc:
             raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
     if config.epochs:  # resolve epochs into steps over the fixed training set
-        n = len(song_pool(config)) if config.data == "songs" else config.n_pool
+        n = {"songs": lambda: len(song_pool(config)), "music": lambda: len(song_pool(config))
+             // config.seq_frames}.get(config.data, lambda: config.n_pool)()  # fmt: skip
         config = replace(config, steps=max(1, math.ceil(config.epochs * n / config.batch_size)))
     vocab = get_vocabulary(config.vocab)
     torch.manual_seed(config.seed)  # the weights' initialisation (torch's own draws)
-    model = ChordCNN(
-        n_classes=vocab.n_classes, n_frames=2 * config.n_context + 1, channels=config.channels
-    ).to(device)
+    architecture = {
+        "name": config.model,
+        "n_classes": vocab.n_classes,
+        "n_frames": 2 * config.n_context + 1,
+        "channels": list(config.channels),
+    }
+    if config.model == "ChordTCN":
+        architecture.update(embed=config.embed, dilations=list(config.dilations))
+    model = build_model(architecture).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, history = 0, []
     if resume:
         start, history = _load_checkpoint(out, model, opt, config)
-    net = model
+    net = _Sequences(model) if config.data == "music" else model
     if distributed:
-        net = torch.nn.parallel.DistributedDataParallel(model)
+        net = torch.nn.parallel.DistributedDataParallel(net)
     val = _fixed_set(config, "validation", config.n_val) if rank == 0 else None
     local = config.batch_size // world
     t0 = time.perf_counter()
@@ -390,7 +475,7 @@ def train_chords(
             loss_sum = 0.0
             for s in range(shards):  # shard s of rank r draws stream r * shards + s
                 xs, ys = _batch(config, t, rank * shards + s, n_sh)
-                loss = torch.nn.functional.cross_entropy(net(xs.to(device)), ys.to(device))
+                loss = _loss(net, xs.to(device), ys.to(device))
                 (loss / shards).backward()
                 loss_sum += loss.item() / shards
             opt.step()

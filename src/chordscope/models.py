@@ -16,7 +16,7 @@ from torch import nn
 
 from .errors import ModelFileError
 
-__all__ = ["SeedCNN", "ChordCNN", "build_model", "n_params", "glorot_uniform_"]
+__all__ = ["SeedCNN", "ChordCNN", "ChordTCN", "build_model", "n_params", "glorot_uniform_"]
 
 
 class SeedCNN(nn.Module):
@@ -152,8 +152,101 @@ class ChordCNN(nn.Module):
         h = self._features(x[None, None])[0]  # (c3, n_bins // 4, n)
         return self.dense(h.flatten(0, 1).T)
 
+    @property
+    def margin(self) -> int:
+        """Frames of real signal each side of a block that make block-wise labelling exact."""
+        return self.context // 2
 
-_ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN}
+    def sequence_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n - context + 1, n_classes)`` of inputs ``(batch, 1, n_bins, n)``.
+
+        Every output frame sees its own ``context`` input frames (no padding in time): training
+        on excerpts shares the convolutions between neighbouring frames.
+        """
+        h = self._features(x)  # (batch, c3, n_bins // 4, n - context + 1)
+        return self.dense(h.flatten(1, 2).transpose(1, 2))
+
+
+class ChordTCN(ChordCNN):
+    """:class:`ChordCNN` followed by a temporal convolution network: seconds of context.
+
+    The ChordCNN front end (``conv1`` is still the layer :mod:`chordscope.explain` reads) turns
+    every frame into an embedding of ``embed`` values; then residual blocks of 1-D convolutions
+    over time (kernel 3, dilations ``dilations``, zero padding, batch norm, ReLU) let each
+    frame see ``sum(dilations)`` more frames each side (63 for the default: with the front end's
+    3, 66 frames or 2.1 s each side), before the read-out. Block-wise labelling with :attr:`margin` frames of real signal each side is
+    exact.
+
+    Parameters
+    ----------
+    n_classes, n_bins, n_frames, channels, kernel_size : as :class:`ChordCNN`
+    embed : int  width of the per-frame embedding and of the temporal blocks
+    dilations : tuple of int  one residual block per dilation
+
+    Examples
+    --------
+    >>> m = ChordTCN(n_classes=25)
+    >>> m.frame_logits(torch.zeros(73, 100)).shape
+    torch.Size([100, 25])
+    >>> m.margin
+    66
+    """
+
+    def __init__(
+        self,
+        n_classes=25,
+        n_bins=73,
+        n_frames=7,
+        channels=(8, 16, 32),
+        kernel_size=(5, 3),
+        embed=64,
+        dilations=(1, 2, 4, 8, 16, 32),
+    ):
+        super().__init__(n_classes, n_bins, n_frames, channels, kernel_size)
+        self.architecture.update(
+            name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
+        )
+        c3 = self.architecture["channels"][2]
+        self.embed = nn.Conv1d(c3 * (int(n_bins) // 4), int(embed), 1)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv1d(int(embed), int(embed), 3, padding=int(d), dilation=int(d), bias=False),
+                nn.BatchNorm1d(int(embed)),
+                nn.ReLU(),
+            )
+            for d in dilations
+        )
+        self.dense = nn.Conv1d(int(embed), int(n_classes), 1)
+
+    @property
+    def margin(self) -> int:
+        """Frames each side that one output frame depends on."""
+        return self.context // 2 + sum(self.architecture["dilations"])
+
+    def _temporal(self, h: torch.Tensor) -> torch.Tensor:
+        """Per-frame front features ``(batch, c3, n_bins // 4, n)`` → logits ``(batch, n, k)``."""
+        z = torch.relu(self.embed(h.flatten(1, 2)))
+        for block in self.blocks:
+            z = z + block(z)
+        return self.dense(z).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n_classes)`` of single windows (no temporal context beyond them)."""
+        return self._temporal(self._features(x).mean(dim=-1, keepdim=True))[:, 0]
+
+    def sequence_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, n - context + 1, n_classes)`` of inputs ``(batch, 1, n_bins, n)``."""
+        return self._temporal(self._features(x))
+
+    def frame_logits(self, F: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` of every frame of a spectrogram ``(n_bins, n)`` (edges
+        repeat the first and last frame for the front end; the temporal blocks pad zeros)."""
+        k = self.context // 2
+        x = torch.cat([F[:, :1].expand(-1, k), F, F[:, -1:].expand(-1, k)], dim=1)
+        return self.sequence_logits(x[None, None])[0]
+
+
+_ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN, "ChordTCN": ChordTCN}
 
 
 def build_model(architecture: dict) -> nn.Module:

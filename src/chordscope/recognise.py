@@ -91,8 +91,11 @@ def _load_cached(path: str):
 
     model, meta = load_model(path)
     arch = meta.get("architecture", {})
-    if arch.get("name") != "ChordCNN":
-        raise ModelFileError(f"{path}: a {arch.get('name')} cannot label audio (needs ChordCNN)")
+    if not hasattr(model, "frame_logits"):
+        raise ModelFileError(
+            f"{path}: a {arch.get('name')} cannot label audio (it has no frame_logits: "
+            "train one with chordscope train)"
+        )
     try:
         labels = tuple(meta["vocabulary"]["labels"])
         feats = dict(meta["features"])
@@ -276,9 +279,9 @@ def audio_features(
 def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> np.ndarray:
     """Softmax of the network over every frame of ``F`` (with its context), in blocks.
 
-    Each block of ``batch_frames`` frames goes through
-    :meth:`~chordscope.models.ChordCNN.frame_logits` with ``n_context`` real frames of margin
-    on each side, so the result equals running the network on every frame's own window.
+    Each block of ``batch_frames`` frames goes through the model's ``frame_logits`` with the
+    model's ``margin`` (``n_context`` for a ChordCNN, seconds for a ChordTCN) of real frames on
+    each side, so the result equals running the network on the whole spectrogram at once.
 
     Returns
     -------
@@ -286,7 +289,7 @@ def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> n
     """
     import torch
 
-    k = rec.n_context
+    k = getattr(rec.model, "margin", rec.n_context)
     n = F.shape[-1]
     P = np.empty((n, len(rec.labels)), dtype=np.float32)
     with torch.inference_mode():

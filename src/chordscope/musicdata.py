@@ -1,0 +1,215 @@
+"""Recogniser training data from musical songs: render, degrade, CQT, pool, augmented excerpts.
+
+Conventions
+-----------
+- Song ``i`` of a pool is :func:`chordscope.songs.music_song` ``(i, seed=seed)``, rendered with
+  SoundFont ``soundfonts[i % len(soundfonts)]``. Its degradations are drawn from
+  ``SeedSequence([seed, 41, i])`` (so a pool does not depend on how many threads render it):
+  white or pink noise in half of the songs, a room reverb (RT60 0.2–1.5 s) with probability
+  ``reverb``, an mp3 round trip (soundfile / libsndfile, 64–192 kbit/s quality) with probability
+  ``mp3``, and a CQT tuning offset drawn in ``±tuning_cents`` (the error left after
+  :func:`chordscope.recognise.estimate_tuning`).
+- A :class:`SongPool` keeps the log-CQTs of all songs as one spectrogram, songs separated by
+  ``gap`` columns of silence labelled ``-1``; an excerpt is any run of columns, so an excerpt may
+  cross from one song into the next, as a playlist would.
+- :func:`augment` changes a batch of excerpts in the CQT domain, each draw from the given
+  generator: a pitch shift of up to ``pitch_shift`` semitones (bins move, labels rotate), an
+  overall gain (``gain_db``), a smooth random equaliser (``eq_db``: a tilt and a bump) and a
+  slow level ramp over the excerpt (dynamics). Gains act on the magnitude before the log, so the
+  result is what the log-CQT of the changed audio would be.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .chords import Vocabulary, get_vocabulary
+from .data import label_frames
+from .errors import ParameterError
+from .features import CHORD_CQT, log_cqt
+from .songs import music_song, render_music
+from .synth import add_noise, reverb
+
+__all__ = ["SongPool", "song_pool", "excerpts", "augment", "rotate_classes", "mp3_round_trip"]
+
+GAIN = 100.0  # log_cqt's compression gain: F = log1p(GAIN * |CQT|)
+
+
+@dataclass(frozen=True)
+class SongPool:
+    """Log-CQT columns of many songs with the class of every column.
+
+    Attributes
+    ----------
+    F : np.ndarray [shape=(n_bins, n)], float16
+    y : np.ndarray [shape=(n,)], int16  class, -1 where unlabelled (gaps, chords out of vocab)
+    """
+
+    F: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return self.F.shape[1]
+
+
+def mp3_round_trip(y: np.ndarray, sr: int, quality: float) -> np.ndarray:
+    """Encode ``y`` to mp3 in memory and decode it (libsndfile; ``quality`` 0 = best .. 1)."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(y, -1, 1), sr, format="MP3", compression_level=float(quality))
+    buf.seek(0)
+    z, _ = sf.read(buf, dtype="float64")
+    out = np.zeros_like(y)
+    out[: min(len(y), len(z))] = z[: len(y)]
+    return out
+
+
+def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
+    """Log-CQT of training song ``i`` after its degradations, and its chords."""
+    song = music_song(i, seed=seed)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
+    sr = CHORD_CQT.sr
+    y = render_music(song, sr=sr, soundfont=soundfont)
+    if snr_db is not None and rng.random() < 0.5:
+        kind = "pink" if rng.random() < 0.5 else "white"
+        y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
+    if rng.random() < reverb_p:
+        y = reverb(y, sr=sr, rt60=float(rng.uniform(0.2, 1.5)), wet=float(rng.uniform(0.1, 0.5)),
+                   rng=rng)  # fmt: skip
+    if rng.random() < mp3_p:
+        y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
+    tuning = float(rng.uniform(-tuning_cents, tuning_cents)) / 100.0
+    return log_cqt(y, config=CHORD_CQT, gain=GAIN, tuning=tuning).astype(np.float16), song.chords
+
+
+@lru_cache(maxsize=4)
+def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, workers):
+    """The rendered songs of a pool, kept per process: pools of two vocabularies share them."""
+
+    def one(i):
+        sf = soundfonts[i % len(soundfonts)]
+        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, indices))
+
+
+def song_pool(
+    vocab: str,
+    indices,
+    *,
+    seed: int,
+    soundfonts=("fluidr3", "timgm6mb"),
+    snr_db=(10.0, 40.0),
+    reverb_p: float = 0.3,
+    mp3_p: float = 0.15,
+    tuning_cents: float = 15.0,
+    gap: int = 8,
+    workers: int | None = None,
+) -> SongPool:
+    """Render, degrade and transform the training songs ``indices`` (see module docs).
+
+    Songs render in threads (FluidSynth is a separate program); the result does not depend on
+    ``workers``. The rendered songs are kept for the process's next pool of the same songs.
+    """
+    v = get_vocabulary(vocab)
+    if not 0 <= reverb_p <= 1 or not 0 <= mp3_p <= 1 or not 0 <= tuning_cents <= 50:
+        raise ParameterError("reverb and mp3 are probabilities; tuning_cents must be in 0..50")
+    parts = _rendered(
+        tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
+        tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
+        workers or os.cpu_count() or 1,
+    )  # fmt: skip
+    hop_s = CHORD_CQT.hop_length / CHORD_CQT.sr
+    cols, ys = [], []
+    for F, chords in parts:
+        lab = label_frames([c[:2] for c in chords], [c[2] for c in chords], F.shape[-1], v,
+                           hop_s=hop_s)  # fmt: skip
+        cols += [F, np.zeros((F.shape[0], gap), np.float16)]
+        ys += [lab.astype(np.int16), np.full(gap, -1, np.int16)]
+    return SongPool(F=np.concatenate(cols, axis=1), y=np.concatenate(ys))
+
+
+def excerpts(pool: SongPool, starts, length: int, context: int):
+    """Inputs ``(b, n_bins, length + context - 1)`` and classes ``(b, length)`` of excerpts.
+
+    Excerpt ``j`` labels the columns ``starts[j] + context // 2 ...`` (its first and last
+    ``context // 2`` columns are input only).
+    """
+    k = context // 2
+    starts = np.asarray(starts, dtype=np.int64)
+    cols = starts[:, None] + np.arange(length + 2 * k)[None]
+    X = pool.F[:, cols].transpose(1, 0, 2).astype(np.float32)
+    Y = pool.y[cols[:, k : k + length]].astype(np.int64)
+    return X, Y
+
+
+def rotate_classes(y: np.ndarray, shift, vocab: Vocabulary) -> np.ndarray:
+    """Classes of the chords ``shift`` semitones higher (``N`` and ``-1`` stay).
+
+    Examples
+    --------
+    >>> v = get_vocabulary("majmin")
+    >>> v.labels[rotate_classes(np.array([v.index("A:min")]), 3, v)[0]]
+    'C:min'
+    """
+    nq = (vocab.n_classes - 1) // 12
+    y = np.asarray(y)
+    shift = np.broadcast_to(np.asarray(shift), y.shape) if np.ndim(shift) < y.ndim else shift
+    c = y - 1
+    rolled = 1 + ((c // nq + shift) % 12) * nq + c % nq
+    return np.where(y > 0, rolled, y)
+
+
+def augment(
+    X: np.ndarray,
+    Y: np.ndarray,
+    vocab: Vocabulary,
+    rng: np.random.Generator,
+    *,
+    pitch_shift: int = 0,
+    gain_db=(),
+    eq_db: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` changed as the module docs say.
+
+    Examples
+    --------
+    >>> v = get_vocabulary("majmin")
+    >>> X, Y = np.zeros((2, 73, 10), np.float32), np.ones((2, 4), np.int64)
+    >>> X2, Y2 = augment(X, Y, v, np.random.default_rng(0), pitch_shift=2, gain_db=(-6, 6))
+    >>> X2.shape, Y2.shape, bool((X2 == 0).all())
+    ((2, 73, 10), (2, 4), True)
+    """
+    b, n_bins, n = X.shape
+    db = np.zeros((b, n_bins, n), np.float32)
+    if len(gain_db):
+        lo, hi = gain_db
+        db += rng.uniform(lo, hi, (b, 1, 1)).astype(np.float32)
+        ramp = rng.uniform(-3, 3, (b, 1, 1)) * np.linspace(-1, 1, n)[None, None]
+        db += ramp.astype(np.float32)  # dynamics: a slow rise or fall over the excerpt
+    if eq_db:
+        f = np.linspace(-1, 1, n_bins)[None, :, None]
+        tilt = rng.uniform(-eq_db, eq_db, (b, 1, 1)) * f
+        centre, width = rng.uniform(-1, 1, (b, 1, 1)), rng.uniform(0.1, 0.5, (b, 1, 1))
+        bump = rng.uniform(-eq_db, eq_db, (b, 1, 1)) * np.exp(-0.5 * ((f - centre) / width) ** 2)
+        db += (tilt + bump).astype(np.float32)
+    if db.any():
+        X = np.log1p(np.expm1(X) * 10.0 ** (db / 20.0)).astype(np.float32)
+    if pitch_shift:
+        shifts = rng.integers(-pitch_shift, pitch_shift + 1, b)
+        out = np.zeros_like(X)
+        for j, s in enumerate(shifts):
+            if s >= 0:
+                out[j, s:] = X[j, : n_bins - s]
+            else:
+                out[j, :s] = X[j, -s:]
+        X, Y = out, rotate_classes(Y, shifts[:, None], vocab)
+    return X, Y

@@ -1,0 +1,516 @@
+"""Training songs that move and sound like music: progressions people write, voiced as players
+voice them, over bass lines with passing notes, with a lead line, layered instruments and drums.
+
+Conventions
+-----------
+- A song is drawn from ``numpy.random.SeedSequence([seed, 40, index])``; ``seed`` may not be the
+  evaluation set's (:data:`chordscope.evalset.EVAL_SEED`). Same seed, same notes, same audio.
+- Harmony (:func:`progression`): a key, then one of five writers — a functional walk over the
+  diatonic degrees (with secondary dominants, passing diminished sevenths, borrowed chords from
+  the parallel minor and suspensions that resolve), a four-chord loop, a 12-bar blues in
+  dominant sevenths (major or minor), jazz ii–V–I chains with turnarounds, or a modal loop.
+  Harmonic rhythm: two beats, a bar or two bars per chord.
+- Labels are full Harte labels of what sounds (``G:7``, ``C:maj7/3``, ``B:hdim7``, ``D:min9``);
+  a recogniser's training targets are their reduction to its vocabulary (MIREX convention, as
+  :meth:`chordscope.chords.Vocabulary.index` reduces), and frames whose chord the vocabulary
+  cannot hold (``B:hdim7`` in ``majmin``) are left out of the loss.
+- Playing (:func:`arrange`): one to three chord instruments, each with its own voicing style
+  (close with inversions, shell 1–3–7, rootless 3–5–7–9 over the bass, guitar barre shapes,
+  spread) and comping pattern (sustained, rhythmic stabs, arpeggios, strums), a bass line (roots,
+  root–fifth, walking with chromatic approach notes, octaves) that plays a slash chord's bass, a
+  lead melody with passing and neighbour tones in half of the songs, drums from one of the GM
+  kits, and a dynamic curve over the song.
+- Instruments come from :data:`TRAIN_CHORD_PROGRAMS`, :data:`TRAIN_BASS_PROGRAMS` and
+  :data:`TRAIN_LEAD_PROGRAMS`; the held-out programs of the evaluation
+  (:mod:`chordscope.heldout`) are never among them (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .chords import PITCH_NAMES, parse_label, quality_intervals
+from .errors import ParameterError, valid_non_negative_int, valid_positive_int
+
+__all__ = [
+    "MusicSong",
+    "TRAIN_CHORD_PROGRAMS",
+    "TRAIN_BASS_PROGRAMS",
+    "TRAIN_LEAD_PROGRAMS",
+    "progression",
+    "voice",
+    "arrange",
+    "music_song",
+    "render_music",
+]
+
+#: GM programs the chord instruments of training songs are drawn from: pianos, electric piano 1,
+#: harpsichord, celesta/glockenspiel/music box, organs, guitars, strings, pads, brass, synths.
+TRAIN_CHORD_PROGRAMS = (
+    0, 1, 2, 3, 4, 6, 8, 9, 10, 16, 18, 19, 20, 22, 24, 25, 26, 28, 30,
+    48, 49, 51, 53, 54, 56, 57, 62, 80, 81, 88, 89, 91, 92, 94, 95,
+)  # fmt: skip
+TRAIN_BASS_PROGRAMS = (32, 33, 34, 35, 38)
+TRAIN_LEAD_PROGRAMS = (40, 41, 56, 64, 65, 68, 71, 73, 80, 81)
+DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # GM2 kit numbers: standard, room, power, electronic, ...
+
+# diatonic degrees (semitones above the tonic, triad, seventh)
+MAJOR = [(0, "maj", "maj7"), (2, "min", "min7"), (4, "min", "min7"), (5, "maj", "maj7"),
+         (7, "maj", "7"), (9, "min", "min7"), (11, "dim", "hdim7")]  # fmt: skip
+MINOR = [(0, "min", "min7"), (2, "dim", "hdim7"), (3, "maj", "maj7"), (5, "min", "min7"),
+         (7, "maj", "7"), (8, "maj", "maj7"), (10, "maj", "7")]  # fmt: skip
+# where a functional walk goes from each degree (index into MAJOR / MINOR) and how often
+MOVES = {0: [3, 4, 5, 1, 2, 6], 1: [4, 4, 4, 6, 3], 2: [5, 5, 3], 3: [4, 4, 0, 1, 6],
+         4: [0, 0, 0, 5], 5: [1, 1, 3, 4], 6: [0, 0, 2]}  # fmt: skip
+# four-chord loops: (semitones above tonic, quality)
+MAJOR_LOOPS = [
+    [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")],  # I V vi IV
+    [(0, "maj"), (9, "min"), (5, "maj"), (7, "maj")],  # I vi IV V
+    [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")],  # vi IV I V
+    [(0, "maj"), (5, "maj"), (9, "min"), (7, "maj")],  # I IV vi V
+    [(0, "maj"), (10, "maj"), (5, "maj"), (0, "maj")],  # I bVII IV I (mixolydian)
+    [(0, "maj"), (4, "min"), (5, "maj"), (7, "maj")],  # I iii IV V
+    [(0, "maj"), (5, "maj"), (5, "min"), (0, "maj")],  # I IV iv I (borrowed iv)
+    [(0, "maj"), (8, "maj"), (10, "maj"), (0, "maj")],  # I bVI bVII I (modal mixture)
+]
+MINOR_LOOPS = [
+    [(0, "min"), (8, "maj"), (3, "maj"), (10, "maj")],  # i VI III VII
+    [(0, "min"), (5, "min"), (7, "min"), (0, "min")],  # i iv v i (aeolian)
+    [(0, "min"), (10, "maj"), (8, "maj"), (10, "maj")],  # i VII VI VII
+    [(0, "min"), (5, "min"), (10, "maj"), (3, "maj")],  # i iv VII III
+    [(0, "min"), (8, "maj"), (5, "min"), (7, "maj")],  # i VI iv V
+    [(0, "min"), (2, "maj"), (0, "min"), (2, "maj")],  # i II (dorian)
+]
+COLOURS = {"maj": ["maj6", "maj(9)", "maj9"], "min": ["min6", "min(9)", "min9"], "7": ["9", "13"]}
+
+
+@dataclass
+class MusicSong:
+    """A composed training song: its chords (with times) and its tracks of notes."""
+
+    seed: list
+    tempo: float
+    key: str
+    writer: str  # which progression writer made the harmony
+    chords: list  # [(start_s, end_s, Harte label)], N before and after
+    duration: float
+    tracks: list = field(default_factory=list)  # [(name, program, is_drum, [(p, on, off, vel)])]
+
+    def to_json(self) -> dict:
+        """Metadata (no notes)."""
+        return {
+            "seed": self.seed,
+            "tempo": round(self.tempo, 3),
+            "key": self.key,
+            "writer": self.writer,
+            "duration": round(self.duration, 6),
+            "tracks": [(name, prog, drum, len(notes)) for name, prog, drum, notes in self.tracks],
+        }
+
+
+def _label(root: int, quality: str, bass: str = "") -> str:
+    return f"{PITCH_NAMES[root % 12]}:{quality}" + (f"/{bass}" if bass else "")
+
+
+def progression(rng: np.random.Generator, n_chords: int = 16) -> tuple[str, str, list[str]]:
+    """Draw a key and a chord progression of at least ``n_chords`` chords.
+
+    Returns
+    -------
+    key : str  e.g. ``"D:maj"``
+    writer : str  ``functional``, ``loop``, ``blues``, ``jazz`` or ``modal``
+    labels : list of str  Harte labels (root position; see :func:`arrange` for inversions)
+
+    Examples
+    --------
+    >>> key, writer, labels = progression(np.random.default_rng(0), 8)
+    >>> len(labels) >= 8 and all(":" in lab for lab in labels)
+    True
+    """
+    n_chords = valid_positive_int("n_chords", n_chords)
+    tonic = int(rng.integers(12))
+    minor = bool(rng.random() < 0.35)
+    writer = str(
+        rng.choice(
+            ["functional", "loop", "blues", "jazz", "modal"], p=[0.35, 0.25, 0.12, 0.18, 0.10]
+        )
+    )
+    sevenths = float(rng.choice([0.0, 0.2, 0.5, 0.9]))  # how jazzy the song is
+    out: list[tuple[int, str]] = []  # (semitones above tonic, quality)
+    if writer == "blues":
+        twelve = (
+            [0, 5, 0, 0, 5, 5, 0, 0, 7, 5, 0, 7]
+            if rng.random() < 0.5
+            else [0] * 4 + [5, 5, 0, 0, 7, 5, 0, 7]
+        )
+        while len(out) < n_chords:
+            for d in twelve:
+                q = "7" if not minor or d == 7 else ("min7" if rng.random() < 0.7 else "min")
+                out.append((d, q))
+    elif writer == "jazz":
+        while len(out) < n_chords:
+            r = rng.random()
+            if r < 0.45:  # ii-V-I in the key (or its minor form)
+                out += (
+                    [(2, "hdim7"), (7, "7"), (0, "min7")]
+                    if minor
+                    else [(2, "min7"), (7, "7"), (0, "maj7")]
+                )
+            elif r < 0.7:  # turnaround I-VI7-ii7-V7
+                out += [(0, "min7" if minor else "maj7"), (9, "7"), (2, "min7"), (7, "7")]
+            else:  # ii-V to another degree (tonicisation)
+                t = int(rng.choice([5, 9, 2, 4]))
+                out += [
+                    ((t + 2) % 12, "min7"),
+                    ((t + 7) % 12, "7"),
+                    (t, "maj7" if t == 5 else "min7"),
+                ]
+    elif writer in ("loop", "modal"):
+        loops = MINOR_LOOPS if minor else MAJOR_LOOPS
+        if writer == "modal":
+            loops = [lp for lp in loops if any(iv in (2, 8, 10) for iv, _ in lp)] or loops
+        loop = loops[int(rng.integers(len(loops)))]
+        while len(out) < n_chords:
+            out += [
+                (iv, q if rng.random() >= sevenths else _seventh_of(iv, q, minor)) for iv, q in loop
+            ]
+    else:  # functional walk with secondary dominants, passing diminished, borrowing, suspensions
+        degrees = MINOR if minor else MAJOR
+        d = 0
+        while len(out) < n_chords:
+            iv, triad, seventh = degrees[d]
+            quality = seventh if rng.random() < sevenths else triad
+            nxt = int(rng.choice(MOVES[d]))
+            r = rng.random()
+            if not minor and r < 0.08:  # borrowed from the parallel minor
+                iv, quality = [(5, "min"), (8, "maj"), (10, "maj"), (3, "maj")][
+                    int(rng.integers(4))
+                ]
+            out.append((iv, quality))
+            tiv = degrees[nxt][0]
+            if r > 0.88 and nxt not in (0, 6):  # secondary dominant of the next chord
+                out.append(((tiv + 7) % 12, "7"))
+            elif 0.8 < r <= 0.88 and (tiv - iv) % 12 == 2:  # passing diminished seventh
+                out.append(((iv + 1) % 12, "dim7"))
+            elif 0.76 < r <= 0.8 and degrees[nxt][1] == "maj":  # a suspension that resolves
+                out.append((tiv, "sus4"))
+            d = nxt
+    labels = []
+    for iv, q in out:
+        if q in COLOURS and rng.random() < 0.1:
+            q = COLOURS[q][int(rng.integers(len(COLOURS[q])))]
+        labels.append(_label(tonic + iv, q))
+    key = _label(tonic, "min" if minor else "maj")
+    return key, writer, labels
+
+
+def _seventh_of(iv: int, quality: str, minor: bool) -> str:
+    """The diatonic seventh chord on degree ``iv`` of a loop (dominant on V, else maj7 / min7)."""
+    if quality == "maj":
+        return "7" if (iv == 7 or (iv == 10 and minor)) else "maj7"
+    return {"min": "min7", "dim": "hdim7"}.get(quality, quality)
+
+
+def _tones(label: str) -> tuple[int, list[int]]:
+    """Root pitch class and the chord's intervals, ninths and thirteenths above the octave."""
+    head = label.split("/")[0]
+    root = int(parse_label(head)[0])
+    quality = head.split(":")[1]
+    base = quality.split("(")[0]
+    ivs = set(quality_intervals(base))
+    if base in ("9", "maj9", "min9", "11", "13", "min11", "min13", "maj13"):
+        ivs = {14 if i == 2 else 21 if (i == 9 and "13" in base) else i for i in ivs if i != 5}
+        ivs.add(14)
+    if "(9)" in quality:
+        ivs.add(14)
+    return root, sorted(ivs)
+
+
+VOICINGS = ("close", "shell", "rootless", "guitar", "spread")
+
+
+def voice(label: str, style: str, rng: np.random.Generator, *, bass_iv: int = 0) -> list[int]:
+    """MIDI pitches of one voicing of ``label`` in a player's ``style`` (see :data:`VOICINGS`).
+
+    ``bass_iv`` (semitones above the root) is the lowest note of an inverted chord.
+
+    Examples
+    --------
+    >>> voice("C:maj", "close", np.random.default_rng(0))[:1] >= [48]
+    True
+    >>> sorted(p % 12 for p in voice("G:7", "shell", np.random.default_rng(0)))
+    [5, 7, 11]
+    """
+    root, ivs = _tones(label)
+    base = 48 + root if root < 7 else 36 + root  # root between G2 and F#3
+    if style == "shell" and len(ivs) >= 3:
+        third = [i for i in ivs if i in (3, 4, 5, 2)][:1]
+        top = [i for i in ivs if i in (9, 10, 11)][:1] or [7]
+        return (
+            [base]
+            + [base + 12 + i if i < 7 else base + i for i in third]
+            + [base + top[0] + (12 if top[0] == 7 else 0)]
+        )
+    if style == "rootless" and len(ivs) >= 4:
+        upper = [i % 12 for i in ivs if i % 12 != 0] + (
+            [2] if max(ivs) < 12 and rng.random() < 0.5 else []
+        )
+        lo = 52 + int(rng.integers(0, 6))  # E3..A3 region
+        out, prev = [], lo - 1
+        for i in sorted(upper, key=lambda i: (i - (lo - root)) % 12):
+            p = prev + 1 + ((root + i - prev - 1) % 12)
+            out.append(p)
+            prev = p
+        return out
+    if style == "guitar":
+        frets_e, frets_a = (root - 4) % 12, (root - 9) % 12
+        third = (
+            3 if 3 in ivs and 4 not in ivs else (4 if 4 in ivs else ivs[1] if len(ivs) > 1 else 7)
+        )
+        seventh = [i for i in ivs if i in (9, 10, 11)]
+        if frets_e <= frets_a:  # E-shape barre: R 5 R/7 3 5 R
+            r = 40 + frets_e
+            return [r, r + 7, r + (seventh[0] if seventh else 12), r + 12 + third, r + 19, r + 24]
+        r = 45 + frets_a  # A-shape barre: R 5 R/7 3 5
+        return [r, r + 7, r + (seventh[0] if seventh else 12), r + 12 + third, r + 19]
+    if style == "spread":
+        p = [base, base + 7 if 7 in ivs else base + ivs[-1]]
+        p += [base + 12 + i for i in ivs if i not in (0, 7)]
+        return sorted(set(p))
+    # close position from a drawn register with a random inversion
+    p = [base + 12 + i for i in ivs]
+    for _ in range(int(rng.integers(0, len(p)))):
+        p = p[1:] + [p[0] + 12]
+    if bass_iv:
+        b = [q for q in p if (q - root) % 12 == bass_iv % 12]
+        if b:
+            p = sorted(q + 12 if q < b[0] else q for q in p)
+    if max(p) > 84:
+        p = [q - 12 for q in p]
+    return p
+
+
+def _comp(pitches, start, end, beat, pattern, rng, vel):
+    """Notes of one chord instrument over one chord: ``pattern`` = block, stabs, arpeggio, strum."""
+    notes = []
+    if pattern == "block":
+        spread = 0.015 * rng.random()
+        return [
+            (p, start + k * spread, end, vel * rng.uniform(0.85, 1)) for k, p in enumerate(pitches)
+        ]
+    step = beat / 2 if pattern != "arpeggio" or rng.random() < 0.6 else beat / 4
+    n = max(1, int(round((end - start) / step)))
+    if pattern == "stabs":
+        mask = rng.random(n) < 0.55
+        mask[0] = True
+        for k in np.flatnonzero(mask):
+            t = start + k * step
+            notes += [(p, t, min(end, t + step * rng.uniform(0.4, 0.9)), vel) for p in pitches]
+    elif pattern == "arpeggio":
+        order = list(range(len(pitches)))
+        if rng.random() < 0.4:
+            order = order + order[-2:0:-1]
+        for k in range(n):
+            p = pitches[order[k % len(order)]]
+            notes.append(
+                (
+                    p,
+                    start + k * step,
+                    end if rng.random() < 0.5 else min(end, start + (k + 1) * step),
+                    vel,
+                )
+            )
+    else:  # strum: downstrokes on beats, upstrokes on some offbeats, low to high / high to low
+        for k in range(n):
+            if k % 2 and rng.random() < 0.5:
+                continue
+            t = start + k * step
+            order = pitches if k % 2 == 0 else pitches[::-1]
+            gap = rng.uniform(0.008, 0.025)
+            v = vel * (1.0 if k % 2 == 0 else 0.75)
+            notes += [(p, t + j * gap, min(end, t + step * 1.9), v) for j, p in enumerate(order)]
+    return notes
+
+
+def _bass(root, bass_iv, ivs, nxt_root, start, end, beat, style, rng):
+    """A bass line over one chord: roots, root-fifth, walking with approach notes, or octaves."""
+    low = 28 + (root + bass_iv - 4) % 12  # E1..D#2
+    n_beats = max(1, int(round((end - start) / beat)))
+    if style == "roots":
+        return [(low, start, end, 0.8)]
+    notes = []
+    fifth = 7 if 7 in ivs else (6 if 6 in ivs else 8)
+    for b in range(n_beats):
+        t = start + b * beat
+        if style == "fifths":
+            p = low if b % 2 == 0 else low + fifth - (12 if low + fifth > 45 else 0)
+        elif style == "octaves":
+            notes.append((low + 12 * (b % 2), t, t + beat * 0.45, 0.75))
+            notes.append((low + 12 * ((b + 1) % 2), t + beat / 2, t + beat * 0.95, 0.7))
+            continue
+        else:  # walking: chord tones, then a chromatic or scale approach into the next root
+            if b == 0:
+                p = low
+            elif b == n_beats - 1 and nxt_root is not None:
+                target = 28 + (nxt_root - 4) % 12
+                p = target + (1 if rng.random() < 0.5 else -1) * int(rng.choice([1, 2]))
+            else:
+                p = low + int(rng.choice([i for i in ivs if i < 12] + [12]))
+        notes.append((p, t, t + beat * 0.95, 0.8))
+    return notes
+
+
+def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
+    """Tracks ``[(name, program, is_drum, notes)]`` that play ``chords`` (see module docs).
+
+    Labels with a bass (``C:maj/3``) put that note under the chord and in the bass line.
+    """
+    beat = 60.0 / tempo
+    body = [c for c in chords if c[2] != "N"]
+    tonic = parse_label(key)[0]
+    scale = np.array([0, 2, 4, 5, 7, 9, 11] if key.endswith("maj") else [0, 2, 3, 5, 7, 8, 10])
+    n_inst = int(rng.choice([1, 1, 2, 2, 3]))
+    programs = rng.choice(TRAIN_CHORD_PROGRAMS, size=n_inst, replace=False)
+    tracks = []
+    for k, prog in enumerate(programs):
+        style = str(rng.choice(VOICINGS, p=[0.35, 0.15, 0.15, 0.2, 0.15]))
+        pattern = str(rng.choice(["block", "stabs", "arpeggio", "strum"], p=[0.35, 0.2, 0.25, 0.2]))
+        if k > 0:  # a second / third instrument: a pad or an answer in another register
+            style, pattern = (
+                str(rng.choice(["close", "spread"])),
+                str(rng.choice(["block", "arpeggio"])),
+            )
+        vel = rng.uniform(0.5, 0.9) * (0.7 if k else 1.0)
+        notes = []
+        for start, end, lab in body:
+            bass_iv = _slash(lab)
+            p = voice(lab, style, rng, bass_iv=bass_iv)
+            if k > 0 and rng.random() < 0.5:
+                p = [q + 12 for q in p if q + 12 <= 96]
+            notes += _comp(p, start, end, beat, pattern, rng, vel)
+        tracks.append((f"chords{k}", int(prog), False, notes))
+    if rng.random() < 0.8:
+        style = str(rng.choice(["roots", "fifths", "walking", "octaves"], p=[0.3, 0.3, 0.25, 0.15]))
+        notes = []
+        for i, (start, end, lab) in enumerate(body):
+            root, ivs = _tones(lab)
+            nxt = _tones(body[i + 1][2])[0] if i + 1 < len(body) else None
+            notes += _bass(
+                root, _slash(lab), [i % 12 for i in ivs], nxt, start, end, beat, style, rng
+            )
+        tracks.append(("bass", int(rng.choice(TRAIN_BASS_PROGRAMS)), False, notes))
+    if rng.random() < 0.5:
+        tracks.append(("lead", int(rng.choice(TRAIN_LEAD_PROGRAMS)), False,
+                       _melody(body, beat, tonic, scale, rng)))  # fmt: skip
+    if rng.random() < 0.6 and body:
+        tracks.append(
+            ("drums", int(rng.choice(DRUM_KITS)), True, _drums(body[0][0], body[-1][1], beat, rng))
+        )
+    # dynamics: a slow curve over the song scales every velocity
+    t0, t1 = (body[0][0], body[-1][1]) if body else (0.0, 1.0)
+    a, b = rng.uniform(0.6, 1.0, 2)
+    curve = lambda t: a + (b - a) * (t - t0) / max(t1 - t0, 1e-9)  # noqa: E731
+    return [(n, p, d, [(q, s, e, float(np.clip(v * curve(s), 0.05, 1))) for q, s, e, v in notes])
+            for n, p, d, notes in tracks]  # fmt: skip
+
+
+def _slash(label: str) -> int:
+    return int(parse_label(label)[2])
+
+
+def _melody(body, beat, tonic, scale, rng):
+    """A lead line: chord tones on strong beats, passing or neighbour scale tones between."""
+    notes, prev = [], 72 + tonic % 12
+    for start, end, lab in body:
+        root, ivs = _tones(lab)
+        chord_pcs = {(root + i) % 12 for i in ivs}
+        n = max(1, int(round((end - start) / (beat / 2))))
+        for k in range(n):
+            if rng.random() < 0.25:
+                continue  # a rest
+            t = start + k * beat / 2
+            if k % 2 == 0:
+                cands = [
+                    p for p in range(prev - 7, prev + 8) if p % 12 in chord_pcs and 64 <= p <= 88
+                ]
+            else:  # passing / neighbour: a scale step from the last note
+                cands = [p for p in (prev - 2, prev - 1, prev + 1, prev + 2)
+                         if (p - tonic) % 12 in scale and 64 <= p <= 88]  # fmt: skip
+            if not cands:
+                continue
+            prev = int(rng.choice(cands))
+            notes.append((prev, t, t + beat / 2 * rng.uniform(0.7, 1.0), rng.uniform(0.7, 1.0)))
+    return notes
+
+
+def _drums(start, end, beat, rng):
+    notes, b = [], 0
+    hat = int(rng.choice([42, 44, 46, 51]))
+    while start + b * beat < end - 1e-9:
+        t = start + b * beat
+        notes.append((36 if b % 2 == 0 else 38, t, t + 0.1, 0.8 if b % 2 == 0 else 0.7))
+        notes.append((hat, t, t + 0.05, 0.5))
+        if rng.random() < 0.8:
+            notes.append((hat, t + beat / 2, t + beat / 2 + 0.05, 0.35))
+        b += 1
+    return notes
+
+
+def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
+    """Training song ``index`` drawn from ``seed`` (see module docs).
+
+    Examples
+    --------
+    >>> s = music_song(0, seed=1, n_chords=4)
+    >>> s.chords[0][2], s.chords[-1][2], len(s.tracks) > 0
+    ('N', 'N', True)
+    """
+    from .evalset import EVAL_SEED
+
+    index = valid_non_negative_int("index", index)
+    if seed == EVAL_SEED:
+        raise ParameterError("training songs must not use the evaluation set's seed")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 40, index]))
+    key, writer, labels = progression(rng, n_chords)
+    tempo = float(rng.uniform(60, 180))
+    beat = 60.0 / tempo
+    beats = float(rng.choice([2, 4, 4, 8])) if writer != "jazz" else float(rng.choice([2, 4]))
+    lead_in, tail = float(rng.uniform(0.3, 1.5)), float(rng.uniform(0.3, 1.5))
+    chords, t = [(0.0, lead_in, "N")], lead_in
+    for lab in labels[:n_chords]:
+        if rng.random() < 0.15 and ":" in lab and "dim" not in lab:  # an inversion, labelled
+            _, ivs = _tones(lab)
+            third = [i for i in ivs if i in (3, 4)]
+            choices = ["5"] + (["3" if third[0] == 4 else "b3"] if third else [])
+            if "7" in lab.split(":")[1]:
+                choices.append("b7" if "maj7" not in lab else "7")
+            lab = f"{lab}/{rng.choice(choices)}"
+        d = beats * beat * (0.5 if rng.random() < 0.1 else 1.0)
+        chords.append((t, t + d, lab))
+        t += d
+    chords.append((t, t + tail, "N"))
+    song = MusicSong(
+        seed=[int(seed), 40, int(index)], tempo=tempo, key=key, writer=writer,
+        chords=chords, duration=t + tail,
+    )  # fmt: skip
+    song.tracks = arrange(chords, tempo, key, rng)
+    return song
+
+
+def render_music(song: MusicSong, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+    """Render a song to mono audio with FluidSynth, peak normalised to 0.9."""
+    import pretty_midi
+
+    from .synth import midi_notes, render_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
+    for name, program, is_drum, notes in song.tracks:
+        if notes:
+            inst = midi_notes(notes, program=program, is_drum=is_drum)
+            inst.name = name
+            pm.instruments.append(inst)
+    y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
+    peak = np.abs(y).max()
+    return y * (0.9 / peak) if peak > 0 else y

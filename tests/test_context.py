@@ -1,0 +1,121 @@
+"""The context recogniser (ChordTCN) and training on excerpts of musical songs (data = music)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from chordscope.chords import get_vocabulary
+from chordscope.errors import ParameterError
+from chordscope.features import CHORD_CQT
+from chordscope.fit import TrainConfig, train_chords
+from chordscope.io import save_model
+from chordscope.models import ChordCNN, ChordTCN, build_model
+from chordscope.recognise import load_recogniser, posteriors
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None, reason="fluidsynth missing (apt-get install fluidsynth)"
+)
+
+
+def test_tcn_sees_seconds_and_stays_rebuildable():
+    m = ChordTCN(n_classes=25, dilations=(1, 2, 4)).eval()
+    assert m.margin == 3 + 1 + 2 + 4  # 3 front frames + the sum of the dilations
+    F = torch.zeros(73, 200)
+    F[:, 100] = 5.0  # one loud frame changes outputs up to `margin` frames away, no further
+    base, hit = m.frame_logits(torch.zeros(73, 200)), m.frame_logits(F)
+    changed = np.flatnonzero((hit - base).abs().amax(-1).detach().numpy() > 1e-6)
+    assert changed.min() == 100 - m.margin and changed.max() == 100 + m.margin
+    again = build_model(json.loads(json.dumps(m.architecture)))
+    assert isinstance(again, ChordTCN) and again.architecture == m.architecture
+
+
+@pytest.mark.parametrize("cls", [ChordCNN, ChordTCN])
+def test_sequence_logits_equal_frame_logits(cls):
+    torch.manual_seed(0)
+    m = cls(n_classes=25).eval()
+    F = torch.rand(73, 90)
+    padded = torch.cat([F[:, :1].expand(-1, 3), F, F[:, -1:].expand(-1, 3)], 1)
+    with torch.no_grad():
+        torch.testing.assert_close(m.sequence_logits(padded[None, None])[0], m.frame_logits(F))
+
+
+def test_posteriors_of_a_tcn_in_blocks_equal_the_whole(tmp_path, rng):
+    torch.manual_seed(2)
+    model = ChordTCN(n_classes=25).eval()
+    meta = {
+        "vocabulary": get_vocabulary("majmin").to_json(),
+        "features": {**CHORD_CQT.to_json(), "n_context": 3},
+    }
+    save_model(tmp_path, model, meta)
+    rec = load_recogniser(tmp_path)
+    F = rng.random((73, 700)).astype(np.float32)
+    with torch.no_grad():
+        whole = torch.softmax(rec.model.frame_logits(torch.from_numpy(F)), -1).numpy()
+    np.testing.assert_allclose(posteriors(rec, F, batch_frames=128), whole, atol=1e-5)
+
+
+def test_music_config_checks():
+    with pytest.raises(ParameterError, match="ChordTCN.*music"):
+        TrainConfig(model="ChordTCN", data="songs")
+    with pytest.raises(ParameterError, match="model="):
+        TrainConfig(model="ChordRNN")
+    with pytest.raises(ParameterError, match="pitch_shift"):
+        TrainConfig(data="music", pitch_shift=9)
+    with pytest.raises(ParameterError, match="gain_db"):
+        TrainConfig(data="music", gain_db=(6.0, -6.0))
+
+
+SMALL_MUSIC = TrainConfig(
+    data="music",
+    model="ChordTCN",
+    n_songs=3,
+    steps=12,
+    batch_size=4,
+    seq_frames=64,
+    dilations=(1, 2),
+    pitch_shift=2,
+    gain_db=(-6.0, 6.0),
+    eq_db=3.0,
+    mp3=0.5,
+    reverb=0.5,
+    tuning_cents=10.0,
+    eval_every=6,
+    checkpoint_every=6,
+)
+
+
+@needs_fluidsynth
+def test_train_a_tcn_on_music_then_label_and_explain(tmp_path):
+    from chordscope.cli import main
+
+    out = train_chords(SMALL_MUSIC, tmp_path / "tcn")
+    rec = load_recogniser(out)
+    assert type(rec.model).__name__ == "ChordTCN" and rec.labels[0] == "N"
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # header + steps 6 and 12
+    assert main(["explain", str(out), "--out", str(tmp_path / "ex"), "--quiet"]) == 0
+    e = json.loads((tmp_path / "ex" / "explanation.json").read_text())
+    assert e["model"]["architecture"]["name"] == "ChordTCN" and e["model"]["n_kernels"] == 8
+
+
+@needs_fluidsynth
+def test_music_training_resumes_to_the_same_weights(tmp_path):
+    straight = train_chords(SMALL_MUSIC, tmp_path / "a")
+    calls = []
+
+    def stop_after_5(n):
+        calls.append(n)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_chords(SMALL_MUSIC, tmp_path / "b", progress=stop_after_5)
+    train_chords(SMALL_MUSIC, tmp_path / "b", resume=True)
+    a = load_file(str(straight / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)

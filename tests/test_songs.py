@@ -1,0 +1,162 @@
+"""Musical training songs (chordscope.songs) and their data path (chordscope.musicdata)."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from chordscope.chords import PITCH_NAMES, get_vocabulary, parse_label
+from chordscope.errors import ParameterError
+from chordscope.evalset import EVAL_SEED
+from chordscope.musicdata import SongPool, augment, excerpts, rotate_classes
+from chordscope.songs import (
+    TRAIN_BASS_PROGRAMS,
+    TRAIN_CHORD_PROGRAMS,
+    TRAIN_LEAD_PROGRAMS,
+    music_song,
+    progression,
+    voice,
+)
+
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None, reason="fluidsynth missing (apt-get install fluidsynth)"
+)
+
+
+def test_progressions_are_valid_harte_and_every_writer_occurs():
+    writers = set()
+    for s in range(60):
+        key, writer, labels = progression(np.random.default_rng(s), 12)
+        writers.add(writer)
+        assert len(labels) >= 12
+        for lab in labels:
+            parse_label(lab)  # raises on invalid Harte
+    assert writers == {"functional", "loop", "blues", "jazz", "modal"}
+
+
+def test_blues_is_in_dominant_sevenths():
+    for s in range(200):
+        key, writer, labels = progression(np.random.default_rng(s), 12)
+        if writer == "blues" and key.endswith("maj"):
+            assert all(lab.split(":")[1] in ("7", "9", "13") for lab in labels)
+            roots = {parse_label(lab)[0] for lab in labels}
+            tonic = parse_label(key)[0]
+            assert roots == {tonic, (tonic + 5) % 12, (tonic + 7) % 12}
+            return
+    pytest.fail("no major blues in 200 draws")
+
+
+@pytest.mark.parametrize(
+    "style,label,want",
+    [
+        ("shell", "G:7", {7, 11, 5}),  # root, third, seventh: no fifth
+        ("rootless", "D:min7", {5, 9, 0}),  # third, fifth, seventh (and maybe the ninth), no root
+        ("close", "C:maj", {0, 4, 7}),
+    ],
+)
+def test_voicings_hold_the_chord_tones_players_use(style, label, want):
+    for s in range(20):
+        pcs = {p % 12 for p in voice(label, style, np.random.default_rng(s))}
+        assert want <= pcs
+        if style == "rootless":
+            assert parse_label(label)[0] not in pcs
+        if style == "shell":
+            assert (parse_label(label)[0] + 7) % 12 not in pcs
+
+
+def test_guitar_shapes_lie_on_a_guitar():
+    for root in range(12):
+        p = voice(f"{['C','C#','D','D#','E','F','F#','G','G#','A','A#','B'][root]}:min", "guitar",
+                  np.random.default_rng(0))  # fmt: skip
+        assert 40 <= min(p) and max(p) <= 40 + 24 + 12 and min(p) % 12 == root
+        assert {(root + 3) % 12, (root + 7) % 12} <= {q % 12 for q in p}
+
+
+def test_songs_are_seeded_and_labelled_with_what_sounds():
+    a, b = music_song(3, seed=5), music_song(3, seed=5)
+    assert a.chords == b.chords and a.tracks == b.tracks
+    assert music_song(4, seed=5).chords != a.chords
+    assert a.chords[0][2] == "N" and a.chords[-1][2] == "N"
+    starts = [c[0] for c in a.chords]
+    assert starts == sorted(starts) and all(c[1] > c[0] for c in a.chords)
+    with pytest.raises(ParameterError, match="evaluation"):
+        music_song(0, seed=EVAL_SEED)
+
+
+def test_slash_chords_put_their_bass_in_the_bass_line():
+    found = 0
+    for i in range(80):
+        song = music_song(i, seed=2)
+        bass = [t for t in song.tracks if t[0] == "bass"]
+        if not bass:
+            continue
+        for start, _end, lab in song.chords:
+            root, _, bass_iv = parse_label(lab)
+            if bass_iv > 0:
+                first = [p for p, on, _, _ in bass[0][3] if abs(on - start) < 1e-9]
+                assert first and first[0] % 12 == (root + bass_iv) % 12
+                found += 1
+    assert found > 5
+
+
+def test_training_programs_are_not_the_held_out_ones():
+    heldout = pytest.importorskip("chordscope.heldout")
+    train = set(TRAIN_CHORD_PROGRAMS) | set(TRAIN_BASS_PROGRAMS) | set(TRAIN_LEAD_PROGRAMS)
+    held = set(heldout.HELD_OUT_CHORD_PROGRAMS) | set(heldout.HELD_OUT_BASS_PROGRAMS)
+    assert not train & held
+    for i in range(30):
+        assert not {t[1] for t in music_song(i, seed=9).tracks if not t[2]} & held
+
+
+def test_rotate_classes_moves_roots_and_keeps_n():
+    v = get_vocabulary("sevenths")
+    y = np.array([0, -1, v.index("B:hdim7"), v.index("C:maj")])
+    r = rotate_classes(y, 1, v)
+    assert r[0] == 0 and r[1] == -1
+    assert v.labels[r[2]] == "C:hdim7" and v.labels[r[3]] == "C#:maj"
+
+
+def test_augment_gain_is_the_log_cqt_of_louder_audio():
+    from chordscope.features import CHORD_CQT, log_cqt
+    from chordscope.synth import sine_chord
+
+    y = sine_chord([220.0, 277.2, 329.6], duration=0.5, sr=CHORD_CQT.sr)
+    F = log_cqt(y)[None]
+    X, _ = augment(F, np.zeros((1, 1), np.int64), get_vocabulary("majmin"),
+                   np.random.default_rng(0), gain_db=(-6.0, -6.0))  # fmt: skip
+    # the ±3 dB ramp makes the gain -6 dB only at the middle frame
+    mid = F.shape[-1] // 2
+    want = log_cqt(y * 10 ** (-6 / 20))[:, mid]
+    np.testing.assert_allclose(X[0, :, mid], want, atol=0.05)
+
+
+def test_augment_pitch_shift_moves_bins_and_labels_together():
+    v = get_vocabulary("majmin")
+    X = np.zeros((64, 73, 3), np.float32)
+    X[:, 40] = 1.0  # one bin lit
+    Y = np.full((64, 1), v.index("A:min"))
+    X2, Y2 = augment(X, Y, v, np.random.default_rng(1), pitch_shift=3)
+    shifts = X2.argmax(axis=1)[:, 0] - 40
+    assert set(shifts) == {-3, -2, -1, 0, 1, 2, 3}
+    for s, y in zip(shifts, Y2[:, 0], strict=True):
+        assert v.labels[y] == f"{PITCH_NAMES[(9 + s) % 12]}:min"
+
+
+def test_excerpts_align_inputs_and_labels():
+    F = np.arange(20, dtype=np.float16)[None].repeat(73, 0)
+    pool = SongPool(F=F, y=np.arange(20, dtype=np.int16))
+    X, Y = excerpts(pool, [2, 5], 4, 7)
+    assert X.shape == (2, 73, 10) and Y.tolist() == [[5, 6, 7, 8], [8, 9, 10, 11]]
+    assert X[0, 0, 3] == 5  # the centre of the first labelled frame's window
+
+
+@needs_fluidsynth
+def test_song_pool_is_deterministic_and_labelled():
+    from chordscope.musicdata import song_pool
+
+    a = song_pool("majmin", [0, 1], seed=3, reverb_p=1.0, mp3_p=1.0, tuning_cents=20, workers=2)
+    b = song_pool("majmin", [0, 1], seed=3, reverb_p=1.0, mp3_p=1.0, tuning_cents=20, workers=1)
+    assert a.F.shape[0] == 73 and (a.F == b.F).all() and (a.y == b.y).all()
+    assert (a.y >= 0).mean() > 0.8 and a.y.max() < 25
+    s = song_pool("sevenths", [0, 1], seed=3, reverb_p=1.0, mp3_p=1.0, tuning_cents=20)
+    assert (s.F == a.F).all() and s.y.max() < 133
