@@ -102,7 +102,11 @@ def test_slash_chords_put_their_bass_in_the_bass_line():
 def test_training_programs_are_not_the_held_out_ones():
     heldout = pytest.importorskip("chordscope.heldout")
     train = set(TRAIN_CHORD_PROGRAMS) | set(TRAIN_BASS_PROGRAMS) | set(TRAIN_LEAD_PROGRAMS)
-    held = set(heldout.HELD_OUT_CHORD_PROGRAMS) | set(heldout.HELD_OUT_BASS_PROGRAMS)
+    held = (
+        set(heldout.HELD_OUT_CHORD_PROGRAMS)
+        | set(heldout.HELD_OUT_BASS_PROGRAMS)
+        | set(heldout.HELD_OUT_LEAD_PROGRAMS)
+    )
     assert not train & held
     for i in range(30):
         assert not {t[1] for t in music_song(i, seed=9).tracks if not t[2]} & held

@@ -152,18 +152,48 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_evalset(args) -> int:
+    from .errors import ParameterError
     from .evalset import EVAL_SEED, write_evalset
 
+    if args.heldout:
+        from .heldout import CONDITIONS, HELDOUT_SEED, write_heldout_set
+
+        if args.soundfont is not None:
+            raise ParameterError(
+                "--soundfont does not apply to --heldout: each condition has its own"
+            )
+        conditions = list(CONDITIONS) if args.conditions is None else args.conditions.split(",")
+        n_songs = 10 if args.songs is None else args.songs
+        written = _with_progress(
+            n_songs * len(conditions) if isinstance(n_songs, int) and n_songs > 0 else None,
+            args.quiet,
+            "files",
+            write_heldout_set,
+            args.out,
+            conditions=conditions,
+            n_songs=n_songs,
+            seed=HELDOUT_SEED if args.seed is None else args.seed,
+            n_bars=args.bars,
+        )
+        if not args.quiet:
+            n_files = sum(len(paths) for paths in written.values())
+            print(
+                f"{args.out}: {n_files} files in {len(written)} conditions ({', '.join(written)})"
+            )
+        return 0
+    if args.conditions is not None:
+        raise ParameterError("--conditions needs --heldout")
+    n_songs = 20 if args.songs is None else args.songs
     paths = _with_progress(
-        args.songs,
+        n_songs,
         args.quiet,
         "songs",
         write_evalset,
         args.out,
-        n_songs=args.songs,
+        n_songs=n_songs,
         seed=EVAL_SEED if args.seed is None else args.seed,
         n_bars=args.bars,
-        soundfont=args.soundfont,
+        soundfont=args.soundfont or "fluidr3",
     )
     if not args.quiet:
         print(f"{args.out}: {len(paths)} songs (.wav, .lab, .json)")
@@ -422,10 +452,21 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evalset", help="render chordscope's evaluation songs with FluidSynth")
     ev.add_argument("--out", required=True, help="output folder")
-    ev.add_argument("--songs", type=int, default=20, help="number of songs (default 20)")
+    ev.add_argument(
+        "--songs",
+        type=int,
+        help="number of songs (default 20; with --heldout: per condition, default 10)",
+    )
     ev.add_argument("--bars", type=int, default=8, help="bars per song (default 8)")
     ev.add_argument("--seed", type=int, help="seed (default: the evaluation set's own)")
-    ev.add_argument("--soundfont", default="fluidr3", help="fluidr3 (default), timgm6mb or a path")
+    ev.add_argument("--soundfont", help="fluidr3 (default), timgm6mb or a path")
+    ev.add_argument(
+        "--heldout",
+        action="store_true",
+        help="write the held-out set instead: unseen instruments, SoundFont and effects, "
+        "one folder per condition (chordscope.heldout)",
+    )
+    ev.add_argument("--conditions", help="with --heldout: comma-separated conditions (default all)")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=_cmd_evalset)
 

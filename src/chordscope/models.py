@@ -174,8 +174,8 @@ class ChordTCN(ChordCNN):
     every frame into an embedding of ``embed`` values; then residual blocks of 1-D convolutions
     over time (kernel 3, dilations ``dilations``, zero padding, batch norm, ReLU) let each
     frame see ``sum(dilations)`` more frames each side (63 for the default: with the front end's
-    3, 66 frames or 2.1 s each side), before the read-out. Block-wise labelling with :attr:`margin` frames of real signal each side is
-    exact.
+    3, 66 frames or 2.1 s each side), before the read-out. Block-wise labelling with
+    :attr:`margin` frames of real signal each side is exact.
 
     Parameters
     ----------

@@ -6,9 +6,11 @@ Conventions
   SoundFont ``soundfonts[i % len(soundfonts)]``. Its degradations are drawn from
   ``SeedSequence([seed, 41, i])`` (so a pool does not depend on how many threads render it):
   white or pink noise in half of the songs, a room reverb (RT60 0.2–1.5 s) with probability
-  ``reverb``, an mp3 round trip (soundfile / libsndfile, 64–192 kbit/s quality) with probability
-  ``mp3``, and a CQT tuning offset drawn in ``±tuning_cents`` (the error left after
-  :func:`chordscope.recognise.estimate_tuning`).
+  ``reverb``, a compressor (threshold −30 to −10 dB, ratio 2–8) in 30 % of them, an mp3 round
+  trip (libsndfile, compression level 0.3–0.9) with probability ``mp3``, and a CQT tuning
+  offset drawn in ``±tuning_cents`` (the error left after tuning estimation: a recording
+  detuned by δ is labelled with its bins moved by the estimate of δ, so only the estimate's
+  error reaches the network).
 - A :class:`SongPool` keeps the log-CQTs of all songs as one spectrogram, songs separated by
   ``gap`` columns of silence labelled ``-1``; an excerpt is any run of columns, so an excerpt may
   cross from one song into the next, as a playlist would.
@@ -36,7 +38,15 @@ from .features import CHORD_CQT, log_cqt
 from .songs import music_song, render_music
 from .synth import add_noise, reverb
 
-__all__ = ["SongPool", "song_pool", "excerpts", "augment", "rotate_classes", "mp3_round_trip"]
+__all__ = [
+    "SongPool",
+    "song_pool",
+    "excerpts",
+    "augment",
+    "rotate_classes",
+    "mp3_round_trip",
+    "compress",
+]
 
 GAIN = 100.0  # log_cqt's compression gain: F = log1p(GAIN * |CQT|)
 
@@ -71,6 +81,31 @@ def mp3_round_trip(y: np.ndarray, sr: int, quality: float) -> np.ndarray:
     return out
 
 
+def compress(y: np.ndarray, sr: int, *, threshold_db: float, ratio: float) -> np.ndarray:
+    """A feed-forward compressor: above ``threshold_db`` (re the peak), level grows ``1/ratio``
+    as fast; the envelope follows ``|y|`` with 5 ms attack and 100 ms release (one-pole).
+
+    Examples
+    --------
+    >>> y = np.r_[np.full(8000, 0.1), np.full(8000, 1.0)]
+    >>> z = compress(y, 16000, threshold_db=-20.0, ratio=4.0)
+    >>> bool(abs(z[-1]) < 0.5 and abs(z[100] - 0.1) < 1e-6)
+    True
+    """
+    from scipy.signal import lfilter
+
+    peak = float(np.abs(y).max())
+    if peak == 0:
+        return y
+    x = np.abs(y) / peak
+    attack, release = np.exp(-1 / (0.005 * sr)), np.exp(-1 / (0.1 * sr))
+    fast = lfilter([1 - attack], [1, -attack], x)
+    env = np.maximum(fast, lfilter([1 - release], [1, -release], x))
+    over = 20 * np.log10(np.maximum(env, 1e-9)) - threshold_db
+    gain_db = np.where(over > 0, -over * (1 - 1 / ratio), 0.0)
+    return y * 10.0 ** (gain_db / 20)
+
+
 def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
     song = music_song(i, seed=seed)
@@ -83,6 +118,10 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
     if rng.random() < reverb_p:
         y = reverb(y, sr=sr, rt60=float(rng.uniform(0.2, 1.5)), wet=float(rng.uniform(0.1, 0.5)),
                    rng=rng)  # fmt: skip
+    if rng.random() < 0.3:
+        y = compress(
+            y, sr, threshold_db=float(rng.uniform(-30, -10)), ratio=float(rng.uniform(2, 8))
+        )
     if rng.random() < mp3_p:
         y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
     tuning = float(rng.uniform(-tuning_cents, tuning_cents)) / 100.0

@@ -19,7 +19,8 @@ Conventions
   spread) and comping pattern (sustained, rhythmic stabs, arpeggios, strums), a bass line (roots,
   root–fifth, walking with chromatic approach notes, octaves) that plays a slash chord's bass, a
   lead melody with passing and neighbour tones in half of the songs, drums from one of the GM
-  kits, and a dynamic curve over the song.
+  kits, and a dynamic curve over the song. A share (:data:`ISOLATED`) of the songs are single
+  chords struck once and left to ring, with silences between, as in recordings of one chord.
 - Instruments come from :data:`TRAIN_CHORD_PROGRAMS`, :data:`TRAIN_BASS_PROGRAMS` and
   :data:`TRAIN_LEAD_PROGRAMS`; the held-out programs of the evaluation
   (:mod:`chordscope.heldout`) are never among them (tested).
@@ -55,6 +56,7 @@ TRAIN_CHORD_PROGRAMS = (
 TRAIN_BASS_PROGRAMS = (32, 33, 34, 35, 38)
 TRAIN_LEAD_PROGRAMS = (40, 41, 56, 64, 65, 68, 71, 73, 80, 81)
 DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # GM2 kit numbers: standard, room, power, electronic, ...
+ISOLATED = 0.12  # share of training songs that are single chords with silences between
 
 # diatonic degrees (semitones above the tonic, triad, seventh)
 MAJOR = [(0, "maj", "maj7"), (2, "min", "min7"), (4, "min", "min7"), (5, "maj", "maj7"),
@@ -384,11 +386,11 @@ def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
             )
         vel = rng.uniform(0.5, 0.9) * (0.7 if k else 1.0)
         notes = []
+        # register: an octave up for half of the added instruments and a fifth of the first
+        up = 12 * int(style != "guitar" and rng.random() < (0.5 if k else 0.2))
         for start, end, lab in body:
             bass_iv = _slash(lab)
-            p = voice(lab, style, rng, bass_iv=bass_iv)
-            if k > 0 and rng.random() < 0.5:
-                p = [q + 12 for q in p if q + 12 <= 96]
+            p = [q + up for q in voice(lab, style, rng, bass_iv=bass_iv) if q + up <= 96]
             notes += _comp(p, start, end, beat, pattern, rng, vel)
         tracks.append((f"chords{k}", int(prog), False, notes))
     if rng.random() < 0.8:
@@ -478,6 +480,8 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
     beat = 60.0 / tempo
     beats = float(rng.choice([2, 4, 4, 8])) if writer != "jazz" else float(rng.choice([2, 4]))
     lead_in, tail = float(rng.uniform(0.3, 1.5)), float(rng.uniform(0.3, 1.5))
+    if rng.random() < ISOLATED:
+        return _isolated_chords(seed, index, key, labels[:n_chords], lead_in, tail, rng)
     chords, t = [(0.0, lead_in, "N")], lead_in
     for lab in labels[:n_chords]:
         if rng.random() < 0.15 and ":" in lab and "dim" not in lab:  # an inversion, labelled
@@ -497,6 +501,27 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
     )  # fmt: skip
     song.tracks = arrange(chords, tempo, key, rng)
     return song
+
+
+def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
+    """Chords struck once and left to ring (0.8–3 s), with silences (``N``) between them, as
+    in recordings of single chords."""
+    program = int(rng.choice(TRAIN_CHORD_PROGRAMS))
+    style = str(rng.choice(["guitar", "close", "spread"]))
+    chords, notes, t = [(0.0, lead_in, "N")], [], lead_in
+    for lab in labels:
+        d, gap = float(rng.uniform(0.8, 3.0)), float(rng.uniform(0.1, 1.0))
+        spread, vel = float(rng.uniform(0.0, 0.03)), float(rng.uniform(0.4, 1.0))
+        for j, p in enumerate(voice(lab, style, rng)):
+            notes.append((p, t + j * spread, t + d, vel * float(rng.uniform(0.8, 1.0))))
+        end, nxt = t + d, t + d + gap
+        chords += [(t, end, lab), (end, nxt, "N")]
+        t = nxt
+    chords[-1] = (chords[-1][0], t + tail, "N")
+    return MusicSong(
+        seed=[int(seed), 40, int(index)], tempo=120.0, key=key, writer="isolated",
+        chords=chords, duration=t + tail, tracks=[("chords0", program, False, notes)],
+    )  # fmt: skip
 
 
 def render_music(song: MusicSong, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:

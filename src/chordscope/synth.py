@@ -39,6 +39,11 @@ __all__ = [
 SYNTHS = ("sine", "additive", "pluck", "soundfont")
 #: The two General-MIDI SoundFonts chordscope trains on; any other stays an unseen-timbre test.
 FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian package fluid-soundfont-gm
+#: The held-out SoundFont, never used in training: a Yamaha OPL3 FM chip sampled note by note
+#: (Debian opl3-soundfont). It shares no samples with FluidR3 or TimGM6mb, unlike
+#: MuseScore_General (built on FluidR3 Mono) and csound's sf_GMbank (mostly TimGM6mb's samples).
+OPL3 = "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2"  # Debian package opl3-soundfont
+_APT_HINTS = {"fluidr3": "fluid-soundfont-gm", "opl3": "opl3-soundfont"}
 
 
 def _time(duration: float, sr: int) -> np.ndarray:
@@ -298,11 +303,15 @@ def midi_notes(notes, *, program: int = 0, is_drum: bool = False, offset: float 
 
 def soundfont_path(soundfont: str = "fluidr3") -> str:
     """Path of a SoundFont: ``"fluidr3"`` (Debian's FluidR3_GM), ``"timgm6mb"`` (shipped with
-    pretty_midi) or a path to any ``.sf2`` file, checked to be a SoundFont."""
+    pretty_midi), ``"opl3"`` (Debian's OPL-3_FM_128M, the held-out SoundFont of
+    :mod:`chordscope.heldout`) or a path to any ``.sf2``/``.sf3`` file, checked to be a
+    SoundFont."""
     from pathlib import Path
 
     if soundfont == "fluidr3":
         path = Path(FLUIDR3)
+    elif soundfont == "opl3":
+        path = Path(OPL3)
     elif soundfont == "timgm6mb":
         try:
             import pretty_midi
@@ -314,7 +323,7 @@ def soundfont_path(soundfont: str = "fluidr3") -> str:
     else:
         path = Path(soundfont)
     if not path.is_file():
-        hint = " (apt-get install fluid-soundfont-gm)" if soundfont == "fluidr3" else ""
+        hint = f" (apt-get install {_APT_HINTS[soundfont]})" if soundfont in _APT_HINTS else ""
         raise ParameterError(f"soundfont {str(path)!r} not found{hint}")
     with open(path, "rb") as f:
         head = f.read(12)

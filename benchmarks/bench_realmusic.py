@@ -1,0 +1,276 @@
+"""Chord recognisers on sounds they never trained on: the held-out set and real guitar recordings.
+
+For each model given (pretrained names or model files) and a baseline, every file of each
+condition is labelled with ``chordscope.predict`` (the baseline: chroma + binary major/minor
+templates with the same Viterbi, ``bench_predict._template_baseline``) and scored against its
+``.lab`` with ``mir_eval``, duration-weighted over the files (``chordscope.evaluate``, as
+``chordscope score`` pools):
+
+evalset
+    chordscope's evaluation set (``write_evalset``: training programs, FluidR3; for continuity).
+heldout-programs ... isolated
+    the held-out conditions of :mod:`chordscope.heldout` (``chordscope evalset --heldout``).
+real-guitar-dev
+    240 real guitar recordings of ten chords in ``../shared/data/real-guitar-dev/`` (relative to
+    the repository root): the INTELSIG chord database, University of Liège. Evaluation only.
+    Also prints, per reference chord, the majmin label each system gives most of each file.
+
+Usage::
+
+    python benchmarks/bench_realmusic.py [--models majmin sevenths runs/x/model.safetensors]
+        [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 10]
+        [--cache DIR] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_GUITAR = REPO.parent / "shared" / "data" / "real-guitar-dev"
+CREDIT = (
+    "real-guitar-dev: recordings from the chord database of the INTELSIG laboratory, University "
+    "of Liège (J. Osmalsky, J.-J. Embrechts, M. Van Droogenbroeck, S. Piérard, 'Neural networks "
+    "for musical chords recognition', JIM 2012); used for evaluation only"
+)
+METRICS = ("root", "majmin", "sevenths", "mirex")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac")
+BASELINE = "templates (baseline)"
+
+
+def _conditions() -> list[str]:
+    from chordscope.heldout import CONDITIONS
+
+    return ["evalset", *CONDITIONS, "real-guitar-dev"]
+
+
+def _prepare(condition: str, root: Path, args) -> tuple[Path | None, str]:
+    """The folder of ``condition`` (rendered into ``root`` unless a matching copy is there) and
+    a one-line description; ``None`` and the reason when it cannot be had."""
+    from chordscope.evalset import EVAL_SEED, write_evalset
+    from chordscope.heldout import CONDITIONS, HELDOUT_FORMAT, write_condition
+    from chordscope.io import read_json, write_json
+
+    if condition == "real-guitar-dev":
+        if not REAL_GUITAR.is_dir():
+            return None, f"{REAL_GUITAR} is absent (it is never copied into the repository)"
+        return REAL_GUITAR, "real guitar recordings, 10 chords x 24 (INTELSIG, Liège)"
+    if condition == "evalset":
+        folder = root / f"evalset-{args.evalset_songs}"
+        stamp = {"n_songs": args.evalset_songs, "seed": EVAL_SEED}
+        if not (folder / "evalset.json").is_file() or read_json(folder / "evalset.json") != stamp:
+            write_evalset(folder, n_songs=args.evalset_songs)
+            write_json(folder / "evalset.json", stamp)
+        return folder, "chordscope's evaluation set: training programs, FluidR3"
+    folder = root / "heldout" / condition
+    params = {
+        "format": HELDOUT_FORMAT,
+        "seed": args.seed,
+        "n_songs": args.songs,
+        "n_bars": 8,
+        "chords_per_file": 20,
+        "sr": 16000,
+    }
+    done = folder / "condition.json"
+    if not done.is_file() or read_json(done).get("params") != params:
+        write_condition(folder, condition, n_songs=args.songs, seed=args.seed)
+    return folder, CONDITIONS[condition].description
+
+
+def _files(folder: Path) -> list[tuple[Path, Path]]:
+    """``(audio, reference .lab)`` pairs of a folder, sorted."""
+    return [
+        (p, p.with_suffix(".lab"))
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.with_suffix(".lab").is_file()
+    ]
+
+
+def _systems(models: list[str], baseline: bool) -> dict:
+    import chordscope
+    from chordscope.recognise import load_recogniser
+
+    systems = {}
+    for name in models:
+        rec = load_recogniser(name)
+        systems[name] = lambda p, rec=rec: chordscope.predict(p, model=rec)
+    if baseline:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_predict import _template_baseline
+
+        systems[BASELINE] = _template_baseline
+    return systems
+
+
+def _majmin(label: str) -> str:
+    """A predicted label reduced to majmin (``X`` where the vocabulary holds no such chord)."""
+    from chordscope.chords import get_vocabulary
+
+    vocab = get_vocabulary("majmin")
+    index = vocab.index(label)
+    return "X" if index is None else vocab.labels[index]
+
+
+def _file_majority(segments, ref_intervals, ref_labels) -> tuple[str, str]:
+    """The reference chord of a one-chord file and the majmin label predicted for most of it."""
+    chord = [
+        (s, e, lab) for (s, e), lab in zip(ref_intervals, ref_labels, strict=True) if lab != "N"
+    ]
+    if len(chord) != 1:
+        raise ValueError(f"expected one chord in the reference, found {len(chord)}")
+    start, end, ref = chord[0]
+    seconds = {}
+    for s, e, lab in segments:
+        overlap = min(e, end) - max(s, start)
+        if overlap > 0:
+            seconds[_majmin(lab)] = seconds.get(_majmin(lab), 0.0) + overlap
+    return ref, max(seconds, key=seconds.get) if seconds else "N"
+
+
+def _table(title: str, rows: dict) -> None:
+    print(f"\n{title}")
+    print(f"  {'system':28s} " + " ".join(f"{m:>8s}" for m in METRICS) + f" {'label s':>8s}")
+    for name, r in rows.items():
+        vals = " ".join(
+            f"{r['scores'][m]:8.3f}" if r["scores"][m] is not None else f"{'-':>8s}"
+            for m in METRICS
+        )
+        print(f"  {name[-28:]:28s} {vals} {r['seconds']:8.1f}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--models", nargs="+", default=["majmin", "sevenths"], help="names or model files"
+    )
+    p.add_argument("--conditions", help="comma-separated subset of: " + ", ".join(_conditions()))
+    p.add_argument("--songs", type=int, default=10, help="pieces per held-out condition (10)")
+    p.add_argument("--evalset-songs", type=int, default=20, help="songs of the evaluation set (20)")
+    p.add_argument(
+        "--seed", type=int, help="held-out seed (default chordscope.heldout.HELDOUT_SEED)"
+    )
+    p.add_argument(
+        "--cache", help="folder keeping rendered sets between runs (default: a temp folder)"
+    )
+    p.add_argument("--no-baseline", action="store_true", help="leave the template baseline out")
+    p.add_argument("--json", help="also write the tables as JSON here")
+    args = p.parse_args(argv)
+
+    import warnings
+
+    import torch
+
+    import chordscope
+    from chordscope.evaluate import CHORD_METRICS, pool, score_segments
+    from chordscope.heldout import HELDOUT_SEED
+    from chordscope.io import read_chords, write_json
+
+    # librosa warns about its shortest FFT on the shortest real recordings; the result is right
+    warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
+    args.seed = HELDOUT_SEED if args.seed is None else args.seed
+    chosen = _conditions() if not args.conditions else args.conditions.split(",")
+    unknown = [c for c in chosen if c not in _conditions()]
+    if unknown:
+        p.error(
+            f"unknown condition(s) {', '.join(unknown)}; choose from {', '.join(_conditions())}"
+        )
+    t_start = time.perf_counter()
+    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    machine = {
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "chordscope": chordscope.__version__,
+    }
+    print(
+        f"machine: {machine['cpus']} CPUs ({machine['platform']}), torch {machine['torch']} "
+        f"({machine['torch_threads']} threads), chordscope {machine['chordscope']}; {date}"
+    )
+    systems = _systems(args.models, not args.no_baseline)
+    print(f"systems: {', '.join(systems)}; mir_eval, duration-weighted over each condition's files")
+    report = {
+        "date": date,
+        "machine": machine,
+        "systems": list(systems),
+        "conditions": {},
+        "real_guitar_confusion": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="chordscope-realmusic-") as tmp:
+        root = Path(args.cache) if args.cache else Path(tmp)
+        for condition in chosen:
+            t0 = time.perf_counter()
+            folder, what = _prepare(condition, root, args)
+            if folder is None:
+                print(f"\n{condition}: skipped: {what}")
+                report["conditions"][condition] = {"skipped": what}
+                continue
+            files = _files(folder)
+            render_s = time.perf_counter() - t0
+            rows, majority = {}, {}
+            for name, run in systems.items():
+                t1 = time.perf_counter()
+                results = []
+                for audio, lab in files:
+                    segs = run(audio)
+                    results.append(score_segments(lab, segs))
+                    if condition == "real-guitar-dev":
+                        ref, got = _file_majority(segs, *read_chords(lab))
+                        majority.setdefault(name, {}).setdefault(ref, {})
+                        majority[name][ref][got] = majority[name][ref].get(got, 0) + 1
+                rows[name] = {
+                    "scores": pool(results),
+                    "seconds": sum(w["root"] for _, w in results),
+                    "predict_s": round(time.perf_counter() - t1, 2),
+                }
+            audio_s = rows[next(iter(rows))]["seconds"]
+            _table(
+                f"{condition}: {what}; {len(files)} files, {audio_s:.0f} s labelled "
+                f"(prepared in {render_s:.0f} s)",
+                rows,
+            )
+            report["conditions"][condition] = {
+                "description": what,
+                "files": len(files),
+                "scores": {n: {m: r["scores"][m] for m in CHORD_METRICS} for n, r in rows.items()},
+                "seconds_compared": {n: r["seconds"] for n, r in rows.items()},
+                "predict_seconds": {n: r["predict_s"] for n, r in rows.items()},
+            }
+            if majority:
+                print(f"  {CREDIT}")
+                print("  per chord: the majmin label predicted for most of each file (files)")
+                for name, table in majority.items():
+                    print(f"  {name}:")
+                    for ref in sorted(table):
+                        got = sorted(table[ref].items(), key=lambda kv: (-kv[1], kv[0]))
+                        n_ok = table[ref].get(_majmin(ref), 0)
+                        cells = ", ".join(f"{lab} {k}" for lab, k in got)
+                        print(f"    {ref:7s} {n_ok:2d}/{sum(table[ref].values()):2d}  {cells}")
+                report["real_guitar_confusion"] = majority
+                report["credit"] = CREDIT
+    done = [c for c in chosen if "scores" in report["conditions"][c]]
+    if done:
+        print("\nsummary: majmin (mir_eval, duration-weighted)")
+        print(f"  {'condition':18s} " + " ".join(f"{n[-20:]:>20s}" for n in systems))
+        for c in done:
+            s = report["conditions"][c]["scores"]
+            print(f"  {c:18s} " + " ".join(f"{s[n]['majmin']:20.3f}" for n in systems))
+    wall = time.perf_counter() - t_start
+    report["wall_seconds"] = round(wall, 1)
+    print(f"\nwall time: {wall:.0f} s")
+    if args.json:
+        write_json(args.json, report)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
