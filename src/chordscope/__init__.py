@@ -4,6 +4,7 @@ The package is a flat set of modules, one per stage of the data flow::
 
     chords -> synth -> features -> data -> models <- train
     explain -> plots -> report;  fit (larger recognisers) -> recognise (audio files)
+    songs -> musicdata -> fit (training on music);  evalset, heldout (evaluation sets)
     io for files;  cli for the command line
 
 Importing ``chordscope`` is cheap: the modules load when first used.
@@ -31,6 +32,10 @@ _MODULES = {
     "evalset",
     "fit",
     "recognise",
+    "generalise",
+    "heldout",
+    "songs",
+    "musicdata",
 }
 
 

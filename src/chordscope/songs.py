@@ -57,6 +57,7 @@ TRAIN_BASS_PROGRAMS = (32, 33, 34, 35, 38)
 TRAIN_LEAD_PROGRAMS = (40, 41, 56, 64, 65, 68, 71, 73, 80, 81)
 DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # GM2 kit numbers: standard, room, power, electronic, ...
 ISOLATED = 0.12  # share of training songs that are single chords with silences between
+RINGING_PROGRAMS = (0, 1, 2, 3, 4, 6, 16, 19, 24, 25, 26, 30, 48, 49, 88, 89)  # for those
 
 # diatonic degrees (semitones above the tonic, triad, seventh)
 MAJOR = [(0, "maj", "maj7"), (2, "min", "min7"), (4, "min", "min7"), (5, "maj", "maj7"),
@@ -373,11 +374,14 @@ def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
     body = [c for c in chords if c[2] != "N"]
     tonic = parse_label(key)[0]
     scale = np.array([0, 2, 4, 5, 7, 9, 11] if key.endswith("maj") else [0, 2, 3, 5, 7, 8, 10])
+    has_bass = bool(rng.random() < 0.8)
     n_inst = int(rng.choice([1, 1, 2, 2, 3]))
     programs = rng.choice(TRAIN_CHORD_PROGRAMS, size=n_inst, replace=False)
     tracks = []
     for k, prog in enumerate(programs):
         style = str(rng.choice(VOICINGS, p=[0.35, 0.15, 0.15, 0.2, 0.15]))
+        if style == "rootless" and not has_bass:  # without a bass nothing would sound the root
+            style = "shell"
         pattern = str(rng.choice(["block", "stabs", "arpeggio", "strum"], p=[0.35, 0.2, 0.25, 0.2]))
         if k > 0:  # a second / third instrument: a pad or an answer in another register
             style, pattern = (
@@ -393,7 +397,7 @@ def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
             p = [q + up for q in voice(lab, style, rng, bass_iv=bass_iv) if q + up <= 96]
             notes += _comp(p, start, end, beat, pattern, rng, vel)
         tracks.append((f"chords{k}", int(prog), False, notes))
-    if rng.random() < 0.8:
+    if has_bass:
         style = str(rng.choice(["roots", "fifths", "walking", "octaves"], p=[0.3, 0.3, 0.25, 0.15]))
         notes = []
         for i, (start, end, lab) in enumerate(body):
@@ -406,10 +410,12 @@ def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
     if rng.random() < 0.5:
         tracks.append(("lead", int(rng.choice(TRAIN_LEAD_PROGRAMS)), False,
                        _melody(body, beat, tonic, scale, rng)))  # fmt: skip
-    if rng.random() < 0.6 and body:
-        tracks.append(
-            ("drums", int(rng.choice(DRUM_KITS)), True, _drums(body[0][0], body[-1][1], beat, rng))
-        )
+    if rng.random() < 0.6 and body:  # drums; in half of the songs they count in and play on
+        start, end = body[0][0], body[-1][1]  # into the tail, where the label is N
+        if rng.random() < 0.5:
+            start *= float(rng.uniform(0, 0.5))
+            end += (chords[-1][1] - end) * float(rng.uniform(0.5, 1))
+        tracks.append(("drums", int(rng.choice(DRUM_KITS)), True, _drums(start, end, beat, rng)))
     # dynamics: a slow curve over the song scales every velocity
     t0, t1 = (body[0][0], body[-1][1]) if body else (0.0, 1.0)
     a, b = rng.uniform(0.6, 1.0, 2)
@@ -506,7 +512,7 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
 def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
     """Chords struck once and left to ring (0.8–3 s), with silences (``N``) between them, as
     in recordings of single chords."""
-    program = int(rng.choice(TRAIN_CHORD_PROGRAMS))
+    program = int(rng.choice(RINGING_PROGRAMS))
     style = str(rng.choice(["guitar", "close", "spread"]))
     chords, notes, t = [(0.0, lead_in, "N")], [], lead_in
     for lab in labels:
