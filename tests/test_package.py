@@ -11,3 +11,20 @@ def test_every_module_is_an_attribute_of_the_package():
     assert names == set(chordscope._MODULES)
     for name in sorted(names):
         assert getattr(chordscope, name).__name__ == f"chordscope.{name}"
+
+
+def test_saved_models_are_byte_identical_across_processes(tmp_path):
+    """safetensors orders its metadata map per process: the same model must give the same bytes."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch; from chordscope.models import ChordCNN; "
+        "from chordscope.io import save_model; torch.manual_seed(0); "
+        "save_model(sys.argv[1], ChordCNN(), {'b': 1, 'a': 2})"
+    )
+    for i in range(3):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"m{i}.safetensors")], check=True)
+    blobs = {(tmp_path / f"m{i}.safetensors").read_bytes() for i in range(3)}
+    jsons = {(tmp_path / f"m{i}.json").read_bytes() for i in range(3)}
+    assert len(blobs) == 1 and len(jsons) == 1

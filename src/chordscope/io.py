@@ -129,7 +129,9 @@ def save_model(path, model, metadata: dict) -> tuple[Path, Path]:
 
     weights, meta = model_paths(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write_bytes(weights, st_save(tensors, metadata={"format": "pt", "chordscope": "1"}))
+    # one metadata key: safetensors writes its metadata map in a per-process order, so two keys
+    # would make identical models differ in their bytes from one run to the next
+    atomic_write_bytes(weights, st_save(tensors, metadata={"format": "pt"}))
     write_json(meta, {"architecture": model.architecture, **metadata})
     return weights, meta
 
