@@ -164,3 +164,29 @@ def test_song_pool_is_deterministic_and_labelled():
     assert (a.y >= 0).mean() > 0.8 and a.y.max() < 25
     s = song_pool("sevenths", [0, 1], seed=3, reverb_p=1.0, mp3_p=1.0, tuning_cents=20)
     assert (s.F == a.F).all() and s.y.max() < 133
+
+
+def test_chords_outside_the_vocabulary_are_learnt_by_root_and_third():
+    from chordscope.musicdata import target_label
+
+    mm, sev = get_vocabulary("majmin"), get_vocabulary("sevenths")
+    assert target_label("B:dim", mm) == "B:min" and target_label("C#:dim7", mm) == "C#:min"
+    assert target_label("E:aug", mm) == "E:maj" and target_label("G:sus4", mm) == "G:sus4"
+    assert target_label("G:7", mm) == "G:7"  # in the vocabulary through its reduction
+    assert target_label("B:hdim7", sev) == "B:hdim7"  # the sevenths vocabulary holds it
+
+
+def test_additive_track_plays_the_notes_in_tune_and_stops():
+    from chordscope.features import CHORD_CQT, cqt
+    from chordscope.songs import additive_track
+
+    for s in range(5):
+        y = additive_track([(57, 0.1, 0.8, 1.0), (61, 0.1, 0.8, 0.8), (64, 0.1, 0.8, 0.8)],
+                           duration=3.0, sr=16000, rng=np.random.default_rng(s))  # fmt: skip
+        C = cqt(y, config=CHORD_CQT)
+        frame = C[:, int(0.4 * CHORD_CQT.sr / CHORD_CQT.hop_length)]
+        # A3, C#4, E4 are bins 33, 37, 40 above C1 (MIDI 24): nothing sounds below A3
+        assert frame[:32].max() < 0.1 * frame.max()
+        assert (frame[[33, 37, 40]] > 0.1 * frame.max()).all()
+        # the release (at most 0.3 s, cut after five time constants) ends by 0.8 + 1.5 s
+        assert not y[int(2.31 * 16000) :].any() and y[int(0.85 * 16000)] != 0

@@ -3,7 +3,9 @@
 Conventions
 -----------
 - Song ``i`` of a pool is :func:`chordscope.songs.music_song` ``(i, seed=seed)``, rendered with
-  SoundFont ``soundfonts[i % len(soundfonts)]``. Its degradations are drawn from
+  SoundFont ``soundfonts[i % len(soundfonts)]``; in a quarter of the songs (:data:`ADDITIVE`) the
+  first chord instrument is an additive synthesiser with a drawn harmonic spectrum instead
+  (:func:`chordscope.songs.additive_track`). Its degradations are drawn from
   ``SeedSequence([seed, 41, i])`` (so a pool does not depend on how many threads render it):
   white or pink noise in half of the songs, a room reverb (RT60 0.2–1.5 s) with probability
   ``reverb``, a compressor (threshold −30 to −10 dB, ratio 2–8) in 30 % of them, an mp3 round
@@ -11,6 +13,9 @@ Conventions
   offset drawn in ``±tuning_cents`` (the error left after tuning estimation: a recording
   detuned by δ is labelled with its bins moved by the estimate of δ, so only the estimate's
   error reaches the network).
+- Frame targets are each chord's class in the vocabulary (MIREX reduction); a chord the
+  vocabulary cannot hold falls back to its root and third (:func:`target_label`: ``B:dim`` is
+  learnt as ``B:min`` by a ``majmin`` model), chords without a third are left out.
 - A :class:`SongPool` keeps the log-CQTs of all songs as one spectrogram, songs separated by
   ``gap`` columns of silence labelled ``-1``; an excerpt is any run of columns, so an excerpt may
   cross from one song into the next, as a playlist would.
@@ -31,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .chords import Vocabulary, get_vocabulary
+from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .data import label_frames
 from .errors import ParameterError
 from .features import CHORD_CQT, log_cqt
@@ -46,8 +51,10 @@ __all__ = [
     "rotate_classes",
     "mp3_round_trip",
     "compress",
+    "target_label",
 ]
 
+ADDITIVE = 0.25  # share of songs whose first chord instrument is an additive synthesiser
 GAIN = 100.0  # log_cqt's compression gain: F = log1p(GAIN * |CQT|)
 
 
@@ -111,7 +118,8 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
     song = music_song(i, seed=seed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = CHORD_CQT.sr
-    y = render_music(song, sr=sr, soundfont=soundfont)
+    additive = ("chords0",) if rng.random() < ADDITIVE else ()
+    y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng)
     if snr_db is not None and rng.random() < 0.5:
         kind = "pink" if rng.random() < 0.5 else "white"
         y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
@@ -169,11 +177,33 @@ def song_pool(
     hop_s = CHORD_CQT.hop_length / CHORD_CQT.sr
     cols, ys = [], []
     for F, chords in parts:
-        lab = label_frames([c[:2] for c in chords], [c[2] for c in chords], F.shape[-1], v,
+        targets = [target_label(c[2], v) for c in chords]
+        lab = label_frames([c[:2] for c in chords], targets, F.shape[-1], v,
                            hop_s=hop_s)  # fmt: skip
         cols += [F, np.zeros((F.shape[0], gap), np.float16)]
         ys += [lab.astype(np.int16), np.full(gap, -1, np.int16)]
     return SongPool(F=np.concatenate(cols, axis=1), y=np.concatenate(ys))
+
+
+def target_label(label: str, vocab: Vocabulary) -> str:
+    """The label a recogniser of ``vocab`` learns for ``label``: itself, or — for a chord the
+    vocabulary cannot hold — its root with its third (``B:dim`` → ``B:min``, ``C:aug`` →
+    ``C:maj`` in ``majmin``, as mir_eval's ``thirds`` comparison reads them). Chords without a
+    third (``C:sus4``, ``C:5``) stay as they are and are left out.
+
+    Examples
+    --------
+    >>> v = get_vocabulary("majmin")
+    >>> target_label("B:hdim7", v), target_label("E:aug", v), target_label("G:sus4", v)
+    ('B:min', 'E:maj', 'G:sus4')
+    """
+    if vocab.index(label) is not None:
+        return label
+    root, bitmap, _ = parse_label(label)
+    if root < 0 or bitmap[3] == bitmap[4]:
+        return label
+    fallback = f"{PITCH_NAMES[root]}:{'min' if bitmap[3] else 'maj'}"
+    return fallback if vocab.index(fallback) is not None else label
 
 
 def excerpts(pool: SongPool, starts, length: int, context: int):
