@@ -598,7 +598,9 @@ def render_music(
     y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
     for name, _, _, notes in song.tracks:
         if name in additive and notes:
-            z = additive_track(notes, duration=song.duration, sr=sr, rng=rng)
+            z = np.zeros_like(y)
+            part = additive_track(notes, duration=song.duration, sr=sr, rng=rng)[: len(y)]
+            z[: len(part)] = part
             rest, own = np.sqrt(np.mean(y**2)), np.sqrt(np.mean(z**2))
             if own > 0:
                 y = y + z * ((rest / own) * rng.uniform(0.6, 1.5) if rest > 0 else 1.0)
