@@ -119,3 +119,26 @@ def test_music_training_resumes_to_the_same_weights(tmp_path):
     b = load_file(str(tmp_path / "b" / "model.safetensors"))
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+
+
+def test_train_command_takes_the_model(tmp_path, capsys):
+    from chordscope.cli import main
+
+    argv = ["train", "--data", "songs", "--model", "ChordTCN", "--out", str(tmp_path / "x")]
+    assert main(argv) == 2
+    assert "use data = 'music'" in capsys.readouterr().err
+    assert main(["train", "--model", "LSTM", "--out", str(tmp_path / "y")]) == 2
+    assert "model=" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+@needs_fluidsynth
+def test_an_additive_chord_track_joins_the_fluidsynth_mix():
+    from chordscope.songs import music_song, render_music
+
+    song = music_song(1, seed=4, n_chords=3)
+    plain = render_music(song)
+    a = render_music(song, additive=("chords0",), rng=np.random.default_rng(0))
+    b = render_music(song, additive=("chords0",), rng=np.random.default_rng(0))
+    assert a.shape == plain.shape and (a == b).all() and not np.allclose(a, plain)
+    assert np.abs(a).max() == pytest.approx(0.9)

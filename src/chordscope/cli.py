@@ -210,6 +210,7 @@ def _cmd_train(args) -> int:
         for k, v in {
             "vocab": args.vocab,
             "data": args.data,
+            "model": args.model,
             "n_songs": args.songs,
             "synths": tuple(args.synth.split(",")) if args.synth else None,
             "programs": tuple(int(p) for p in args.programs.split(",")) if args.programs else None,
@@ -470,12 +471,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=_cmd_evalset)
 
-    tr = sub.add_parser("train", help="train a ChordCNN recogniser on realistic chords")
+    tr = sub.add_parser("train", help="train a recogniser (ChordCNN, ChordTCN) on realistic data")
     tr.add_argument("--vocab", help="majmin (default), triads or sevenths")
     tr.add_argument(
-        "--data", help="chords (isolated chord clips, default) or songs (rendered songs' frames)"
+        "--data",
+        help="chords (isolated chord clips, default), songs (rendered songs' frames) or music "
+        "(excerpts of musical songs: progressions, voicings, bass lines, augmentation)",
     )
-    tr.add_argument("--songs", type=int, help="number of training songs for --data songs (300)")
+    tr.add_argument(
+        "--model", help="ChordCNN (7 frames, default) or ChordTCN (2 s of context; --data music)"
+    )
+    tr.add_argument("--songs", type=int, help="number of training songs for --data songs|music")
     tr.add_argument("--synth", help="comma-separated synthesis kinds (default additive)")
     tr.add_argument("--programs", help="comma-separated GM programs for soundfont")
     tr.add_argument("--steps", type=int, help="optimiser steps")
