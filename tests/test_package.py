@@ -24,7 +24,9 @@ def test_saved_models_are_byte_identical_across_processes(tmp_path):
         "save_model(sys.argv[1], ChordCNN(), {'b': 1, 'a': 2})"
     )
     for i in range(3):
-        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"m{i}.safetensors")], check=True)
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / f"m{i}.safetensors")], check=True
+        )
     blobs = {(tmp_path / f"m{i}.safetensors").read_bytes() for i in range(3)}
     jsons = {(tmp_path / f"m{i}.json").read_bytes() for i in range(3)}
     assert len(blobs) == 1 and len(jsons) == 1
