@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
+from conftest import assert_same_weights, train_interrupted
 
 from chordscope.chords import get_vocabulary
 from chordscope.errors import ParameterError
@@ -105,20 +105,9 @@ def test_train_a_tcn_on_music_then_label_and_explain(tmp_path):
 @needs_fluidsynth
 def test_music_training_resumes_to_the_same_weights(tmp_path):
     straight = train_chords(SMALL_MUSIC, tmp_path / "a")
-    calls = []
-
-    def stop_after_5(n):
-        calls.append(n)
-        if len(calls) == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_chords(SMALL_MUSIC, tmp_path / "b", progress=stop_after_5)
+    train_interrupted(train_chords, SMALL_MUSIC, tmp_path / "b", stop_after=5)
     train_chords(SMALL_MUSIC, tmp_path / "b", resume=True)
-    a = load_file(str(straight / "model.safetensors"))
-    b = load_file(str(tmp_path / "b" / "model.safetensors"))
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+    assert_same_weights(straight, tmp_path / "b")
 
 
 def test_train_command_takes_the_model(tmp_path, capsys):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import assert_same_weights, train_interrupted
 from safetensors.torch import load_file
 
 from chordscope.cli import main
@@ -37,23 +38,11 @@ def test_train_writes_a_run_folder(tmp_path):
 
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
     straight = train_chords(SMALL, tmp_path / "a")
-
-    calls = []
-
-    def stop_after_7(n):
-        calls.append(n)
-        if len(calls) == 7:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_chords(SMALL, tmp_path / "b", progress=stop_after_7)
+    train_interrupted(train_chords, SMALL, tmp_path / "b", stop_after=7)
     assert json.loads((tmp_path / "b" / "checkpoint.json").read_text())["step"] == 7
     assert not (tmp_path / "b" / "model.safetensors").exists()
     train_chords(SMALL, tmp_path / "b", resume=True)
-    a = load_file(str(straight / "model.safetensors"))
-    b = load_file(str(tmp_path / "b" / "model.safetensors"))
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+    assert_same_weights(straight, tmp_path / "b")
 
 
 def test_resume_errors(tmp_path, capsys):
