@@ -30,3 +30,44 @@ def test_saved_models_are_byte_identical_across_processes(tmp_path):
     blobs = {(tmp_path / f"m{i}.safetensors").read_bytes() for i in range(3)}
     jsons = {(tmp_path / f"m{i}.json").read_bytes() for i in range(3)}
     assert len(blobs) == 1 and len(jsons) == 1
+
+
+def module_imports() -> dict:
+    """Each chordscope module → the chordscope modules it imports (at the top or in functions)."""
+    import ast
+
+    folder = Path(chordscope.__file__).parent
+    names = {p.stem for p in folder.glob("*.py")}
+    graph = {}
+    for path in folder.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:  # from . import x
+                    deps |= {a.name for a in node.names if a.name in names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chordscope."):
+                deps.add(node.module.split(".")[1])
+        graph[path.stem] = deps & names - {path.stem}
+    return graph
+
+
+def test_no_import_cycles():
+    graph = module_imports()
+    state = {}  # 1: on the current path, 2: done
+
+    def visit(m, path):
+        state[m] = 1
+        for d in sorted(graph[m]):
+            assert state.get(d) != 1, "import cycle: " + " -> ".join(path + [m, d])
+            if d not in state:
+                visit(d, path + [m])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])
+    # the trainers never import the presentation layer upward through a cycle; and report
+    # renders from files only
+    assert "generalise" not in graph["report"] and "fit" not in graph["report"]

@@ -279,6 +279,7 @@ def run_generalisation(
         "versions": versions(),
         "machine": machine(),
     }
+    result["summary"] = summarise(result)  # the report renders these sentences as they are
     write_json(out / "generalisation.json", result)
     plots.save_figure(
         plots.generalisation_figure(matrix, list(TRAINING), columns),

@@ -213,9 +213,11 @@ def write_sweep_report(sweep_dir) -> Path:
 
 
 def render_generalisation_report(folder) -> str:
-    """HTML of a ``chordscope generalise`` folder (``generalisation.json`` and its heat-map)."""
-    from .generalise import summarise
+    """HTML of a ``chordscope generalise`` folder (``generalisation.json`` and its heat-map).
 
+    The plain-words summary is the ``summary`` list that ``chordscope generalise`` stores in the
+    JSON (this module does not compute it, so it imports nothing from the trainers).
+    """
     folder = Path(folder)
     g = _read_json(folder / "generalisation.json")
     rows = [
@@ -225,7 +227,7 @@ def render_generalisation_report(folder) -> str:
     kind = "quick (not for quoting)" if g.get("quick") else "full"
     parts = [
         f"<h1>chordscope generalisation matrix ({_e(kind)})</h1>",
-        "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in summarise(g)) + "</ul>",
+        "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in g.get("summary", [])) + "</ul>",
         "<h2>Figure</h2>",
         _figures(folder),
         "<h2>Matrix</h2>",
