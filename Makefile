@@ -35,7 +35,7 @@ run: setup
 	$(BIN)/chordscope run --force
 
 test: setup
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples tools
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -1,5 +1,6 @@
 """The package's surface: every module is reachable as an attribute of ``chordscope``."""
 
+import sys
 from pathlib import Path
 
 import chordscope
@@ -32,29 +33,11 @@ def test_saved_models_are_byte_identical_across_processes(tmp_path):
     assert len(blobs) == 1 and len(jsons) == 1
 
 
-def module_imports() -> dict:
-    """Each chordscope module → the chordscope modules it imports (at the top or in functions)."""
-    import ast
-
-    folder = Path(chordscope.__file__).parent
-    names = {p.stem for p in folder.glob("*.py")}
-    graph = {}
-    for path in folder.glob("*.py"):
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    deps.add(node.module.split(".")[0])
-                else:  # from . import x
-                    deps |= {a.name for a in node.names if a.name in names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chordscope."):
-                deps.add(node.module.split(".")[1])
-        graph[path.stem] = deps & names - {path.stem}
-    return graph
-
-
 def test_no_import_cycles():
-    graph = module_imports()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from import_graph import imports
+
+    graph = imports()
     state = {}  # 1: on the current path, 2: done
 
     def visit(m, path):
