@@ -653,7 +653,7 @@ def main(argv=None):
             or any(w in (r.section + " " + r.name).lower() for w in words)
         ]
     print(
-        f"# diagnose_harmony: FluidR3, pretrained majmin + sevenths, keys "
+        f"# diagnose_harmony: FluidR3, models {args.majmin} + {args.sevenths}, keys "
         f"{[PITCH_NAMES[k] for k in keys]} (quality rows {[PITCH_NAMES[k] for k in qkeys]}), "
         f"100 bpm, chord time only, seed {SEED}"
     )
