@@ -56,10 +56,12 @@ def main(argv=None) -> int:
         overrides["n_songs"] = args.songs
     base = load_config(args.config, **overrides)
     out = Path(args.out)
+    designs = args.designs.split(",")
+    unknown = [d for d in designs if d not in DESIGNS]
+    if unknown:  # before any training
+        p.error(f"unknown design(s) {', '.join(unknown)}; choose from {', '.join(DESIGNS)}")
     models = []
-    for name in args.designs.split(","):
-        if name not in DESIGNS:
-            p.error(f"unknown design {name!r}; choose from {', '.join(DESIGNS)}")
+    for name in designs:
         t0 = time.perf_counter()
         run = train_chords(replace(base, **DESIGNS[name]), out / name, force=True)
         print(f"{name}: trained in {time.perf_counter() - t0:.0f} s -> {run}", flush=True)
