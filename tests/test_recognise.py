@@ -262,8 +262,8 @@ needs_pretrained = pytest.mark.skipif(
         ("majmin-v1", "majmin", 0.85),
         ("sevenths-v1", "sevenths", 0.6),
         # the ChordTCNs, trained on musical songs, label these random-key diatonic songs with
-        # the bass always on the root a little worse (measured 0.84 and 0.69 on these two; on
-        # all twenty 0.929 and 0.810 against 0.958 and 0.832: README, "Pretrained models")
+        # the bass always on the root a little worse (on all twenty 0.943 and 0.810 against
+        # 0.958 and 0.832: README, "Pretrained models")
         ("majmin", "majmin", 0.80),
         ("sevenths", "sevenths", 0.6),
     ],
