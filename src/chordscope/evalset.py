@@ -280,7 +280,7 @@ def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> n
     """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
     import pretty_midi
 
-    from .synth import midi_notes, render_midi
+    from .synth import midi_notes, normalise_peak, render_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
     for name, program, is_drum in (
@@ -293,9 +293,7 @@ def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> n
         inst = midi_notes(song.notes[name], program=program, is_drum=is_drum)
         inst.name = name
         pm.instruments.append(inst)
-    y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
-    peak = np.abs(y).max()
-    return y * (0.9 / peak) if peak > 0 else y
+    return normalise_peak(render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont))
 
 
 def write_evalset(

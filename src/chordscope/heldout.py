@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
+from .synth import normalise_peak
 
 __all__ = [
     "HELDOUT_SEED",
@@ -191,11 +192,6 @@ def _song_midi(song, parts=("chords", "bass", "drums"), *, bend: int = 0, lead_p
             inst.pitch_bends.append(pretty_midi.PitchBend(int(bend), 0.0))
         pm.instruments.append(inst)
     return pm
-
-
-def _peak(y: np.ndarray, level: float = 0.9) -> np.ndarray:
-    peak = np.abs(y).max()
-    return y * (level / peak) if peak > 0 else y
 
 
 def _dynamics(song, rng: np.random.Generator, sr: int) -> tuple[np.ndarray, dict]:
@@ -459,7 +455,7 @@ def _isolated(index: int, *, n_chords: int, seed: int, sr: int):
     for program in sorted(by_program):
         pm.instruments.append(midi_notes(by_program[program], program=program))
     duration = chords[-1]["start"] + ISOLATED_CHORD_S + ISOLATED_GAP_S
-    y = _peak(render_midi(pm, duration=duration, sr=sr, soundfont="fluidr3"))
+    y = normalise_peak(render_midi(pm, duration=duration, sr=sr, soundfont="fluidr3"))
     segments = []
     for c in chords:
         gap_start = segments[-1][1] if segments else 0.0
@@ -529,7 +525,7 @@ def render_condition(
         extra["lead_above_accompaniment_db"] = round(louder_db, 3)
     if condition == "reverb":
         y, extra = _reverb(y, rng, sr)
-    y = _peak(y)
+    y = normalise_peak(y)
     segments = [(s, e, lab) for s, e, lab in song.chords]
     segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
     song_meta = song.to_json()  # its "seed" is the composition's stream

@@ -587,7 +587,7 @@ def render_music(
     """
     import pretty_midi
 
-    from .synth import midi_notes, render_midi
+    from .synth import midi_notes, normalise_peak, render_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
     for name, program, is_drum, notes in song.tracks:
@@ -604,5 +604,4 @@ def render_music(
             rest, own = np.sqrt(np.mean(y**2)), np.sqrt(np.mean(z**2))
             if own > 0:
                 y = y + z * ((rest / own) * rng.uniform(0.6, 1.5) if rest > 0 else 1.0)
-    peak = np.abs(y).max()
-    return y * (0.9 / peak) if peak > 0 else y
+    return normalise_peak(y)

@@ -26,6 +26,7 @@ __all__ = [
     "render",
     "render_soundfont",
     "render_midi",
+    "normalise_peak",
     "midi_notes",
     "additive_partials",
     "additive_envelope",
@@ -226,6 +227,18 @@ def render(
             note = _pluck_note(f0, m, sr, rng, velocity)
         y[start:] += gain * note
     return y
+
+
+def normalise_peak(y: np.ndarray, level: float = 0.9) -> np.ndarray:
+    """Scale ``y`` so that its largest absolute sample is ``level`` (silence stays silence).
+
+    Examples
+    --------
+    >>> float(normalise_peak(np.array([0.5, -2.0])).min())
+    -0.9
+    """
+    peak = np.abs(y).max()
+    return y * (level / peak) if peak > 0 else y
 
 
 def add_noise(y, snr_db: float, *, kind: str = "white", rng: np.random.Generator) -> np.ndarray:
