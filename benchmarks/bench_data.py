@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from chordscope.chords import get_vocabulary, voicing
-from chordscope.data import ChordDataConfig, chord_examples, split_rng
+from chordscope.datasets import ChordDataConfig, chord_examples, split_rng
 from chordscope.features import CHORD_CQT, log_cqt
 from chordscope.synth import add_noise, render
 

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import torch
 
-from chordscope.data import test_set, tutorial_inputs
-from chordscope.train import get_recipe, train_tutorial
+from chordscope.tutorial import get_recipe, train_tutorial
+from chordscope.tutorial_data import test_set, tutorial_inputs
 
 CANDIDATES = {
     "seed (the tutorial)": get_recipe("seed"),

@@ -22,8 +22,8 @@ import time
 
 import torch
 
-from chordscope.data import tutorial_inputs
-from chordscope.train import get_recipe, train_reference, train_tutorial
+from chordscope.tutorial import get_recipe, train_reference, train_tutorial
+from chordscope.tutorial_data import tutorial_inputs
 
 
 def best_of(fn, repeat):

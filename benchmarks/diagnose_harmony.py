@@ -20,7 +20,7 @@ beat as in training songs, one chord per bar, 100 bpm):
 
 ``control`` rows separate two factors that interact (the bass alone; a sustained organ with a
 walking bass or inversions; a held piano chord with a walking bass; fresh songs of the
-TRAINING generator itself, ``chordscope.evalset.training_song`` at unused indices, played by
+TRAINING generator itself, ``chordscope.songs.training_song`` at unused indices, played by
 one program or the twelve training programs: how well the model fits its own distribution) and
 ``combined`` rows stack several (what a jazz or blues arrangement does).
 
@@ -381,11 +381,11 @@ def render_medley(songs, arr: Arr, tag, sr=16000):
 
 
 def render_training(programs, indices, sr=16000):
-    """Fresh songs of the TRAINING generator (``chordscope.evalset.training_song``, training
+    """Fresh songs of the TRAINING generator (``chordscope.songs.training_song``, training
     seed 0, song indices never used by the pretrained models' 800 + 2 x 40 songs), played by
     ``programs``, rendered like training songs (FluidR3, no added noise), back to back."""
     from chordscope.chords import parse_label
-    from chordscope.evalset import render_song, training_song
+    from chordscope.songs import render_song, training_song
 
     parts, refs, t = [np.zeros(int(GAP * sr))], [], GAP
     for i in indices:

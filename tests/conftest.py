@@ -13,7 +13,7 @@ def rng():
 
 @pytest.fixture(scope="session")
 def inputs():
-    from chordscope.data import tutorial_inputs
+    from chordscope.tutorial_data import tutorial_inputs
 
     return tutorial_inputs()
 

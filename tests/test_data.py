@@ -1,6 +1,6 @@
 import numpy as np
 
-from chordscope.data import draw_batches, make_batch, streams, test_noise, test_set
+from chordscope.tutorial_data import draw_batches, make_batch, streams, test_noise, test_set
 
 
 def test_inputs_are_24_normalised_cqts(inputs):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from chordscope.chords import get_vocabulary
-from chordscope.data import ChordDataConfig, cache_examples, chord_examples, split_rng
+from chordscope.datasets import ChordDataConfig, cache_examples, chord_examples, split_rng
 from chordscope.errors import ParameterError
 
 FAST = ChordDataConfig(synths=("additive", "pluck", "sine"), n_context=2)

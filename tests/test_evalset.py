@@ -79,7 +79,7 @@ def test_bad_input(tmp_path, capsys, argv, match):
 
 def test_training_songs_are_seeded_varied_and_never_the_evaluation_set():
     from chordscope.errors import ParameterError
-    from chordscope.evalset import EVAL_SEED, training_song
+    from chordscope.songs import EVAL_SEED, training_song
 
     a, b = training_song(3, seed=5), training_song(3, seed=5)
     assert a.chords == b.chords and a.notes == b.notes
@@ -98,7 +98,7 @@ def test_training_songs_are_seeded_varied_and_never_the_evaluation_set():
 
 def test_label_frames_reduce_to_the_vocabulary():
     from chordscope.chords import get_vocabulary
-    from chordscope.data import label_frames
+    from chordscope.datasets import label_frames
 
     v = get_vocabulary("majmin")
     y = label_frames(
@@ -109,9 +109,9 @@ def test_label_frames_reduce_to_the_vocabulary():
 
 
 def test_song_frames_windows_are_context_views():
-    from chordscope.data import song_frames
-    from chordscope.evalset import render_song, training_song
+    from chordscope.datasets import song_frames
     from chordscope.features import CHORD_CQT, context_frames, log_cqt
+    from chordscope.songs import render_song, training_song
 
     pool = song_frames("majmin", [0], seed=9, snr_db=None, workers=1)
     song = training_song(0, seed=9, programs=(0, 24, 48))  # song_frames' default programs
@@ -123,7 +123,7 @@ def test_song_frames_windows_are_context_views():
 
 def test_training_song_octaves_and_roots_are_honoured():
     from chordscope.errors import ParameterError
-    from chordscope.evalset import training_song
+    from chordscope.songs import training_song
 
     low = training_song(0, seed=5, octaves=(3,), roots=(0, 2))
     high = training_song(0, seed=5, octaves=(4,), roots=(0, 2))

@@ -1,8 +1,8 @@
 import numpy as np
 
-from chordscope.data import test_set
 from chordscope.evaluate import classification_scores, confusion_matrix
-from chordscope.train import get_recipe, train_tutorial
+from chordscope.tutorial import get_recipe, train_tutorial
+from chordscope.tutorial_data import test_set
 
 
 def test_scores_of_the_module_equal_the_fast_trainers_test_scores(inputs):

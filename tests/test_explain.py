@@ -13,7 +13,7 @@ from chordscope.errors import ParameterError
 from chordscope.explain import Probes, explain, explain_tutorial, feature_maps, tutorial_probes
 from chordscope.io import save_model
 from chordscope.models import SeedCNN
-from chordscope.train import train_tutorial
+from chordscope.tutorial import train_tutorial
 
 # Hand-set kernels, rows = semitones above the kernel's lowest row, same weights in all 3 frames.
 MINOR_THIRD = [1, 0.25, 0.25, 1, -0.25]  # root and minor third up, major third down

@@ -67,7 +67,7 @@ def _window_hashes(x: np.ndarray, width: int = 16) -> np.ndarray:
 def test_held_out_programs_and_seed_are_never_used_in_training():
     tomllib = pytest.importorskip("tomllib")
     from chordscope import evalset
-    from chordscope.data import TEST_SEED
+    from chordscope.tutorial_data import TEST_SEED
 
     held = set(heldout.HELD_OUT_CHORD_PROGRAMS) | set(heldout.HELD_OUT_BASS_PROGRAMS)
     held |= set(heldout.HELD_OUT_LEAD_PROGRAMS)

@@ -9,9 +9,17 @@ import chordscope
 def test_every_module_is_an_attribute_of_the_package():
     folder = Path(chordscope.__file__).parent
     names = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
-    assert names == set(chordscope._MODULES)
+    assert names <= set(dir(chordscope))
     for name in sorted(names):
         assert getattr(chordscope, name).__name__ == f"chordscope.{name}"
+    assert chordscope.predict is chordscope.recognise.predict
+    for missing in ("data", "train", "nothing"):  # old and unknown names
+        try:
+            getattr(chordscope, missing)
+        except AttributeError as exc:
+            assert missing in str(exc)
+        else:
+            raise AssertionError(f"chordscope.{missing} should not exist")
 
 
 def test_saved_models_are_byte_identical_across_processes(tmp_path):

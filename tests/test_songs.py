@@ -7,9 +7,9 @@ import pytest
 
 from chordscope.chords import PITCH_NAMES, get_vocabulary, parse_label
 from chordscope.errors import ParameterError
-from chordscope.evalset import EVAL_SEED
 from chordscope.musicdata import SongPool, augment, excerpts, rotate_classes
 from chordscope.songs import (
+    EVAL_SEED,
     TRAIN_BASS_PROGRAMS,
     TRAIN_CHORD_PROGRAMS,
     TRAIN_LEAD_PROGRAMS,

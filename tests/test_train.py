@@ -2,10 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from chordscope.data import draw_batches, make_batch, streams
 from chordscope.errors import ParameterError
 from chordscope.models import SeedCNN
-from chordscope.train import (
+from chordscope.tutorial import (
     _forward_backward,
     _patches,
     get_recipe,
@@ -13,6 +12,7 @@ from chordscope.train import (
     train_reference,
     train_tutorial,
 )
+from chordscope.tutorial_data import draw_batches, make_batch, streams
 
 
 def test_hand_written_gradients_equal_autograd_on_full_batches(inputs, rng):

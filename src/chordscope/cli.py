@@ -36,7 +36,7 @@ def _with_progress(total: int | None, quiet: bool, desc: str, fn, *args, **kwarg
 
 
 def _total_steps(args) -> int:
-    from .train import get_recipe
+    from .tutorial import get_recipe
 
     recipe = get_recipe(args.recipe)
     return (args.epochs or recipe.epochs) * (args.steps_per_epoch or recipe.steps_per_epoch)
@@ -44,7 +44,7 @@ def _total_steps(args) -> int:
 
 def _cmd_run(args) -> int:
     from .runs import run_experiment
-    from .train import get_recipe
+    from .tutorial import get_recipe
 
     out = _with_progress(
         _total_steps(args),
@@ -71,7 +71,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from .runs import run_sweep
-    from .train import get_recipe
+    from .tutorial import get_recipe
 
     out = _with_progress(
         _total_steps(args),

@@ -463,8 +463,8 @@ def explain_tutorial(model: nn.Module, config=None, *, n_test_patterns: int = 10
     config : CQTConfig, optional
         The model's feature parameters (``model.json`` ``features``); default the tutorial's.
     """
-    from .data import test_set, tutorial_inputs
     from .features import TUTORIAL_CQT
+    from .tutorial_data import test_set, tutorial_inputs
 
     config = config or TUTORIAL_CQT
     inputs = tutorial_inputs(config=config)
@@ -485,7 +485,7 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     compares major with minor chords (other qualities and ``N`` count for accuracy only).
     """
     from .chords import PITCH_NAMES
-    from .data import ChordDataConfig, chord_examples, split_rng
+    from .datasets import ChordDataConfig, chord_examples, split_rng
     from .features import CHORD_CQT
 
     vocab = meta.get("vocabulary", {}).get("name", "majmin")

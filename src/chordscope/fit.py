@@ -9,7 +9,7 @@ Conventions
   ``shards=k``, shard ``s`` of rank ``r`` draws stream ``r * k + s``. Validation and
   test sets come from the dataset's own ``validation`` and ``test`` splits.
 - ``data = "songs"`` trains on the frames of ``n_songs`` rendered training songs
-  (:func:`chordscope.evalset.training_song`: chord changes, bass, drums, rests, noise), built
+  (:func:`chordscope.songs.training_song`: chord changes, bass, drums, rests, noise), built
   once per process (:func:`song_pool`); step ``t`` then draws frame indices from the same
   stream. These models label recordings (:mod:`chordscope.recognise`). ``n_pool > 0`` does the
   same with a fixed set of chord clips (:func:`chord_pool`), for slow synthesis kinds.
@@ -121,7 +121,7 @@ class TrainConfig:
 
     def data_config(self):
         """The dataset configuration this run draws from."""
-        from .data import ChordDataConfig
+        from .datasets import ChordDataConfig
 
         return ChordDataConfig(
             vocab=self.vocab,
@@ -190,13 +190,13 @@ SONG_SPLITS = {"train": 0, "validation": 1_000_000, "test": 2_000_000}
 
 @lru_cache(maxsize=4)
 def song_pool(config: TrainConfig, split: str = "train"):
-    """The :class:`~chordscope.data.FramePool` of a split of ``config``'s training songs.
+    """The :class:`~chordscope.datasets.FramePool` of a split of ``config``'s training songs.
 
     ``train`` holds ``n_songs`` songs, ``validation`` and ``test`` ``max(2, n_songs // 20)``
-    each, drawn from :func:`chordscope.evalset.training_song` at disjoint indices
+    each, drawn from :func:`chordscope.songs.training_song` at disjoint indices
     (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed).
     """
-    from .data import song_frames
+    from .datasets import song_frames
 
     n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
     first = SONG_SPLITS[split]
@@ -233,14 +233,14 @@ def chord_pool(config: TrainConfig):
 
     For synthesis kinds too slow to render afresh at every step (SoundFont, pluck).
     """
-    from .data import chord_examples, split_rng
+    from .datasets import chord_examples, split_rng
 
     x, y, _ = chord_examples(config.data_config(), config.n_pool, split_rng(config.seed, "train"))
     return x, y
 
 
 def _batch(config: TrainConfig, t: int, rank: int, n: int):
-    from .data import chord_examples
+    from .datasets import chord_examples
 
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
     if config.data == "music":
@@ -268,7 +268,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
 
 
 def _fixed_set(config: TrainConfig, split: str, n: int):
-    from .data import chord_examples, split_rng
+    from .datasets import chord_examples, split_rng
 
     if config.data == "music":  # the split's songs cut into consecutive excerpts, unchanged
         from .musicdata import excerpts

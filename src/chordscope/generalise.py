@@ -91,7 +91,7 @@ ROOTS_COLUMN = "held-out roots (quality)"  # scored on N / maj / min only (see _
 
 
 def _base():
-    from .data import ChordDataConfig
+    from .datasets import ChordDataConfig
 
     return ChordDataConfig(
         vocab="majmin",
@@ -158,7 +158,7 @@ def _config(train: str, size: dict, seed: int):
 
 def _test_set(config, noise, n: int, seed: int):
     """Clips of ``config``'s ``test`` split, with noise at ``noise`` dB SNR if given."""
-    from .data import chord_examples, split_rng
+    from .datasets import chord_examples, split_rng
 
     if noise is not None:  # the dataset adds it to the audio, at an SNR drawn from [noise, noise]
         config = replace(config, snr_db=(noise, noise))

@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: Seed of the held-out set: not :data:`chordscope.evalset.EVAL_SEED` (7770001), not
-#: :data:`chordscope.data.TEST_SEED`, far from the small seeds training runs use.
+#: :data:`chordscope.tutorial_data.TEST_SEED`, far from the small seeds training runs use.
 HELDOUT_SEED = 9_190_003
 #: Chord instruments no training set uses: FM electric piano, clavinet, vibraphone, percussive
 #: organ, accordion, clean and overdriven guitars, harp, synth strings, choir, brass, polysynth.
@@ -150,10 +150,11 @@ def heldout_song(
 
     Returns
     -------
-    song : chordscope.evalset.Song
+    song : chordscope.songs.Song
     soundfont : str  ``"fluidr3"`` or :data:`HELD_OUT_SOUNDFONT`
     """
-    from .evalset import BASS_PROGRAMS, CHORD_PROGRAMS, compose_song
+    from .evalset import compose_song
+    from .songs import BASS_PROGRAMS, CHORD_PROGRAMS
 
     _valid_condition(condition)
     if condition == "isolated":
@@ -639,7 +640,7 @@ def write_heldout_set(
     -------
     dict  condition → list of audio paths
     """
-    from .evalset import EVAL_SEED
+    from .songs import EVAL_SEED
     from .synth import soundfont_path
 
     n_songs = valid_positive_int("songs", n_songs)

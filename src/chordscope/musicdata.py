@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
-from .data import label_frames
+from .datasets import label_frames
 from .errors import ParameterError
 from .features import CHORD_CQT, log_cqt
 from .songs import music_song, render_music

@@ -103,7 +103,7 @@ def _figures(folder: Path, result, inputs, model) -> None:
     import torch
 
     from . import plots
-    from .data import draw_batches, make_batch, streams, test_noise
+    from .tutorial_data import draw_batches, make_batch, streams, test_noise
 
     figs = folder / "figures"
     # a batch as the tutorial shows it: the first examples of each half
@@ -162,11 +162,11 @@ def run_experiment(
     -------
     Path of the run folder.
     """
-    from .data import tutorial_inputs
     from .explain import explain_tutorial
     from .io import save_model, write_csv, write_json
     from .report import write_report
-    from .train import train_tutorial
+    from .tutorial import train_tutorial
+    from .tutorial_data import tutorial_inputs
 
     seed = valid_non_negative_int("seed", seed)
     recipe = _recipe(recipe, epochs, steps_per_epoch)
@@ -303,7 +303,7 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 50):
 def _recipe(recipe, epochs, steps_per_epoch):
     from dataclasses import replace
 
-    from .train import Recipe, get_recipe
+    from .tutorial import Recipe, get_recipe
 
     recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     overrides = {}
@@ -364,7 +364,7 @@ def run_sweep(
     from . import plots
     from .io import write_json
     from .report import write_sweep_report
-    from .train import train_tutorial
+    from .tutorial import train_tutorial
 
     n_seeds = valid_positive_int("seeds", n_seeds)
     first_seed = valid_non_negative_int("first_seed", first_seed)

@@ -4,7 +4,7 @@ voice them, over bass lines with passing notes, with a lead line, layered instru
 Conventions
 -----------
 - A song is drawn from ``numpy.random.SeedSequence([seed, 40, index])``; ``seed`` may not be the
-  evaluation set's (:data:`chordscope.evalset.EVAL_SEED`). Same seed, same notes, same audio.
+  evaluation set's (:data:`EVAL_SEED`). Same seed, same notes, same audio.
 - Harmony (:func:`progression`): a key, then one of five writers — a functional walk over the
   diatonic degrees (with secondary dominants, passing diminished sevenths, borrowed chords from
   the parallel minor and suspensions that resolve), a four-chord loop, a 12-bar blues in
@@ -24,6 +24,9 @@ Conventions
 - Instruments come from :data:`TRAIN_CHORD_PROGRAMS`, :data:`TRAIN_BASS_PROGRAMS` and
   :data:`TRAIN_LEAD_PROGRAMS`; the held-out programs of the evaluation
   (:mod:`chordscope.heldout`) are never among them (tested).
+- The simple songs at the end of the module (:class:`Song`, :func:`play_song`,
+  :func:`render_song`) play chordscope's evaluation set (composed in :mod:`chordscope.evalset`)
+  and the random training songs of ``data = "songs"`` (:func:`training_song`).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chords import PITCH_NAMES, parse_label, quality_intervals
+from .chords import PITCH_NAMES, parse_label, quality_intervals, voicing
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
+from .synth import midi_notes, midi_to_hz, normalise_peak, render_midi
 
 __all__ = [
     "MusicSong",
@@ -46,6 +50,14 @@ __all__ = [
     "music_song",
     "render_music",
     "additive_track",
+    "Song",
+    "play_song",
+    "training_song",
+    "render_song",
+    "TRAINING_QUALITIES",
+    "CHORD_PROGRAMS",
+    "BASS_PROGRAMS",
+    "EVAL_SEED",
 ]
 
 #: GM programs the chord instruments of training songs are drawn from: pianos, electric piano 1,
@@ -476,8 +488,6 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
     >>> s.chords[0][2], s.chords[-1][2], len(s.tracks) > 0
     ('N', 'N', True)
     """
-    from .evalset import EVAL_SEED
-
     index = valid_non_negative_int("index", index)
     if seed == EVAL_SEED:
         raise ParameterError("training songs must not use the evaluation set's seed")
@@ -547,8 +557,6 @@ def additive_track(notes, *, duration: float, sr: int, rng: np.random.Generator)
     >>> y.shape, bool(abs(y[:8000]).max() > 0.1), bool(abs(y[-100:]).max() < 1e-3)
     ((16000,), True, True)
     """
-    from .synth import midi_to_hz
-
     n_harm = 16
     k = np.arange(1, n_harm + 1)
     gains = k ** -rng.uniform(0.5, 2.0) * rng.lognormal(0.0, 0.6, n_harm)
@@ -587,8 +595,6 @@ def render_music(
     """
     import pretty_midi
 
-    from .synth import midi_notes, normalise_peak, render_midi
-
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
     for name, program, is_drum, notes in song.tracks:
         if notes and name not in additive:
@@ -605,3 +611,212 @@ def render_music(
             if own > 0:
                 y = y + z * ((rest / own) * rng.uniform(0.6, 1.5) if rest > 0 else 1.0)
     return normalise_peak(y)
+
+
+# ------------------------------------------------------------------------------------------------
+# Simple songs: the evaluation set's (composed in chordscope.evalset) and the random training
+# songs of data = "songs" (any root and quality in any order).
+
+#: Seed of chordscope's evaluation set (:mod:`chordscope.evalset`); training songs refuse it.
+EVAL_SEED = 7_770_001
+#: GM programs of the evaluation set's and the simple training songs' chord and bass instruments.
+CHORD_PROGRAMS = (
+    0,
+    2,
+    4,
+    16,
+    19,
+    24,
+    25,
+    26,
+    48,
+    49,
+    88,
+    89,
+)  # pianos, organs, guitars, strings, pads
+BASS_PROGRAMS = (32, 33, 34, 35, 38)
+
+
+@dataclass
+class Song:
+    """A composed song: its chords (with times) and how it is played."""
+
+    seed: list
+    tempo: float
+    key: str
+    chords: list  # [(start_s, end_s, label)]
+    chord_program: int
+    bass_program: int
+    drums: bool
+    style: str  # "block" or "arpeggio"
+    duration: float
+    notes: dict = field(default_factory=dict)  # program/"drums" -> [(pitch, start, end, velocity)]
+    octaves: tuple = (4,)  # the chord instrument's octave: fixed, or drawn per chord in lo..hi
+
+    def to_json(self) -> dict:
+        """Metadata (no notes)."""
+        return {
+            "seed": self.seed,
+            "tempo": round(self.tempo, 3),
+            "key": self.key,
+            "chord_program": self.chord_program,
+            "bass_program": self.bass_program,
+            "drums": self.drums,
+            "style": self.style,
+            "duration": round(self.duration, 6),
+            "n_chords": sum(1 for c in self.chords if c[2] != "N"),
+        }
+
+
+def play_song(song: Song, rng: np.random.Generator, *, lead_in: float, tail: float) -> Song:
+    """Fill ``song.notes``: the chord instrument (block or arpeggio), a bass line on the roots
+    (if ``song.bass_program`` is not ``None``) and, if ``song.drums``, kick, snare and hi-hat.
+
+    Plays the evaluation set's songs (:func:`chordscope.evalset.compose_song`) and the simple
+    training songs (:func:`training_song`).
+    """
+    beat = 60.0 / song.tempo
+    chords = song.chords
+    chord_notes, bass_notes, drum_notes = [], [], []
+    for start, end, lab in chords[1:-1]:
+        if lab == "N":  # a rest inside a training song
+            continue
+        notes = voicing(
+            lab,
+            rng=rng,
+            octave=(
+                song.octaves[0]
+                if len(song.octaves) == 1
+                else int(rng.integers(song.octaves[0], song.octaves[-1] + 1))
+            ),
+            bass=False,
+            strum=0.02,
+        )
+        if song.style == "block":
+            chord_notes += [(p, start + o, end, v) for p, o, v in notes]
+        else:
+            step = beat / 2
+            k = 0
+            while start + k * step < end - 1e-9:
+                p, _, v = notes[k % len(notes)]
+                chord_notes.append((p, start + k * step, end, v))
+                k += 1
+        root = int(round(min(p for p, _, _ in voicing(lab)))) % 12
+        n_beats = max(1, int(round((end - start) / beat)))
+        for b in range(n_beats if song.bass_program is not None else 0):
+            bass_notes.append((36 + root, start + b * beat, start + (b + 1) * beat, 0.8))
+    if song.drums:
+        n_beats = int((song.duration - 0.5) / beat)
+        for b in range(n_beats):
+            tb = lead_in * 0.5 + b * beat
+            if tb + beat > song.duration - tail * 0.5:
+                break
+            drum_notes.append((36 if b % 2 == 0 else 38, tb, tb + 0.1, 0.7))  # kick / snare
+            drum_notes.append((42, tb, tb + 0.05, 0.5))  # closed hi-hat
+            drum_notes.append((42, tb + beat / 2, tb + beat / 2 + 0.05, 0.4))
+    song.notes = {"chords": chord_notes, "bass": bass_notes, "drums": drum_notes}
+    return song
+
+
+#: Qualities of random training songs and how often each is drawn (common ones more often).
+TRAINING_QUALITIES = {
+    "maj": 4,
+    "min": 4,
+    "7": 2,
+    "maj7": 2,
+    "min7": 2,
+    "dim": 1,
+    "aug": 0.5,
+    "sus2": 0.5,
+    "sus4": 1,
+    "hdim7": 1,
+    "dim7": 0.5,
+}
+
+
+def training_song(
+    index: int,
+    *,
+    seed: int,
+    programs=CHORD_PROGRAMS,
+    n_chords: int = 16,
+    qualities: dict | None = None,
+    roots=tuple(range(12)),
+    octaves=(3, 4),
+) -> Song:
+    """A random song for training: chords drawn uniformly over roots and by weight over
+    qualities (not a key), played like an evaluation song.
+
+    Compared with :func:`compose_song`: any root and quality in any order, chords of 1 to 8
+    beats, rests (``N``) inside the song, the chord instrument in one of ``octaves`` per chord,
+    a bass line in 70 % of songs, drums in half. ``seed`` must differ from :data:`EVAL_SEED`
+    (it is checked).
+
+    Examples
+    --------
+    >>> s = training_song(0, seed=1, n_chords=4)
+    >>> s.chords[0][2], s.chords[-1][2], len(s.chords) >= 6
+    ('N', 'N', True)
+    """
+    index = valid_non_negative_int("index", index)
+    n_chords = valid_positive_int("n_chords", n_chords)
+    if seed == EVAL_SEED:
+        raise ParameterError("training songs must not use the evaluation set's seed")
+    octaves = tuple(int(o) for o in octaves)
+    if not octaves or octaves != tuple(range(octaves[0], octaves[0] + len(octaves))):
+        raise ParameterError(f"octaves={octaves!r} must be consecutive octaves, lowest first")
+    qualities = dict(qualities or TRAINING_QUALITIES)
+    names = list(qualities)
+    weights = np.array([qualities[q] for q in names], dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 30, index]))
+    tempo = float(rng.uniform(60, 180))
+    beat = 60.0 / tempo
+    lead_in, tail = float(rng.uniform(0.3, 1.5)), float(rng.uniform(0.3, 1.5))
+    chords = [(0.0, lead_in, "N")]
+    t = lead_in
+    for _ in range(n_chords):
+        d = beat * float(rng.choice([1, 2, 2, 4, 4, 4, 8]))
+        if rng.random() < 0.05:
+            lab = "N"
+        else:
+            root = int(roots[int(rng.integers(len(roots)))])
+            quality = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+            lab = f"{PITCH_NAMES[root]}:{quality}"
+        chords.append((t, t + d, lab))
+        t += d
+    chords.append((t, t + tail, "N"))
+    song = Song(
+        seed=[int(seed), 30, int(index)],
+        tempo=tempo,
+        key="random",
+        chords=chords,
+        chord_program=int(programs[int(rng.integers(len(programs)))]),
+        bass_program=(
+            int(BASS_PROGRAMS[int(rng.integers(len(BASS_PROGRAMS)))])
+            if rng.random() < 0.7
+            else None
+        ),
+        drums=bool(rng.random() < 0.5),
+        style="arpeggio" if rng.random() < 0.3 else "block",
+        duration=t + tail,
+        octaves=octaves,
+    )
+    return play_song(song, rng, lead_in=lead_in, tail=tail)
+
+
+def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+    """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
+    for name, program, is_drum in (
+        ("chords", song.chord_program, False),
+        ("bass", song.bass_program or 0, False),
+        ("drums", 0, True),
+    ):
+        if not song.notes.get(name):
+            continue
+        inst = midi_notes(song.notes[name], program=program, is_drum=is_drum)
+        inst.name = name
+        pm.instruments.append(inst)
+    return normalise_peak(render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont))

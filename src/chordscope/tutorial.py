@@ -7,8 +7,8 @@ Conventions
   recipe; ``robust`` is the default (see ``docs/robust.md`` for why it is what it is).
 - :func:`train_tutorial` trains any number of seeds of :class:`~chordscope.models.SeedCNN` as
   one batched model. Each seed draws its own data and initial weights from streams derived from
-  its seed (:func:`chordscope.data.streams`), so seed ``k`` gives the same result whether it is
-  trained alone or in a sweep of a hundred.
+  its seed (:func:`chordscope.tutorial_data.streams`), so seed ``k`` gives the same result
+  whether it is trained alone or in a sweep of a hundred.
 - It is fast because it uses two facts of the tutorial's data: a batch holds at most 24
   different clean inputs (12 roots × maj/min) plus ONE shared noise pattern, and the mean loss
   of 128 examples equals the count-weighted mean over those distinct inputs. The forward pass
@@ -26,10 +26,10 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
-from .data import BatchPlan, TutorialInputs, draw_batches, make_batch, streams, test_noise
-from .data import tutorial_inputs as _tutorial_inputs
 from .errors import ParameterError, valid_choice, valid_non_negative_int, valid_positive_int
 from .models import SeedCNN, glorot_limit
+from .tutorial_data import BatchPlan, TutorialInputs, draw_batches, make_batch, streams, test_noise
+from .tutorial_data import tutorial_inputs as _tutorial_inputs
 
 __all__ = [
     "Recipe",
@@ -311,7 +311,7 @@ def train_tutorial(
         One seed per network; each is trained exactly as it would be alone.
     recipe : Recipe or str
     inputs : TutorialInputs, optional
-        The clean inputs (default: :func:`chordscope.data.tutorial_inputs`).
+        The clean inputs (default: :func:`chordscope.tutorial_data.tutorial_inputs`).
     eval_every : int
         Score the fixed test set every ``eval_every`` steps (and after the last step).
     n_test_patterns : int
