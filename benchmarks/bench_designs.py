@@ -47,7 +47,8 @@ def main(argv=None) -> int:
 
     import bench_realmusic
 
-    from chordscope.fit import load_config, train_chords
+    from chordscope.fit import load_config
+    from chordscope.runs import train_recogniser
 
     overrides = {}
     if args.steps:
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     models = []
     for name in designs:
         t0 = time.perf_counter()
-        run = train_chords(replace(base, **DESIGNS[name]), out / name, force=True)
+        run = train_recogniser(replace(base, **DESIGNS[name]), out / name, force=True).out
         print(f"{name}: trained in {time.perf_counter() - t0:.0f} s -> {run}", flush=True)
         models.append(str(run / "model.safetensors"))
     bench = ["--models", *models, *args.extra]

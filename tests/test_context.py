@@ -11,10 +11,11 @@ from conftest import assert_same_weights, train_interrupted
 from chordscope.chords import get_vocabulary
 from chordscope.errors import ParameterError
 from chordscope.features import CHORD_CQT
-from chordscope.fit import TrainConfig, train_chords
+from chordscope.fit import TrainConfig
 from chordscope.io import save_model
 from chordscope.models import ChordCNN, ChordTCN, build_model
 from chordscope.recognise import load_recogniser, posteriors
+from chordscope.runs import train_recogniser
 
 needs_fluidsynth = pytest.mark.skipif(
     shutil.which("fluidsynth") is None, reason="fluidsynth missing (apt-get install fluidsynth)"
@@ -92,7 +93,7 @@ SMALL_MUSIC = TrainConfig(
 def test_train_a_tcn_on_music_then_label_and_explain(tmp_path):
     from chordscope.cli import main
 
-    out = train_chords(SMALL_MUSIC, tmp_path / "tcn")
+    out = train_recogniser(SMALL_MUSIC, tmp_path / "tcn").out
     rec = load_recogniser(out)
     assert type(rec.model).__name__ == "ChordTCN" and rec.labels[0] == "N"
     history = (out / "history.csv").read_text().splitlines()
@@ -104,9 +105,9 @@ def test_train_a_tcn_on_music_then_label_and_explain(tmp_path):
 
 @needs_fluidsynth
 def test_music_training_resumes_to_the_same_weights(tmp_path):
-    straight = train_chords(SMALL_MUSIC, tmp_path / "a")
-    train_interrupted(train_chords, SMALL_MUSIC, tmp_path / "b", stop_after=5)
-    train_chords(SMALL_MUSIC, tmp_path / "b", resume=True)
+    straight = train_recogniser(SMALL_MUSIC, tmp_path / "a").out
+    train_interrupted(train_recogniser, SMALL_MUSIC, tmp_path / "b", stop_after=5)
+    train_recogniser(SMALL_MUSIC, tmp_path / "b", resume=True)
     assert_same_weights(straight, tmp_path / "b")
 
 

@@ -211,7 +211,8 @@ def test_run_includes_explanation_and_sweep_census(tmp_path):
 def test_explain_reads_the_first_layer_of_a_chordcnn(tmp_path):
     from chordscope.cli import main
     from chordscope.explain import chord_probes
-    from chordscope.fit import TrainConfig, train_chords
+    from chordscope.fit import TrainConfig
+    from chordscope.runs import train_recogniser
 
     p = chord_probes()
     assert p.x.shape == (204, 1, 73, 7)
@@ -220,7 +221,7 @@ def test_explain_reads_the_first_layer_of_a_chordcnn(tmp_path):
     peaks = p.x[tone, 0, :, 3].argmax(axis=1)
     np.testing.assert_array_equal(peaks, p.root_bin[tone])
     config = TrainConfig(steps=20, batch_size=64, n_val=64, n_test=64, eval_every=10, snr_db=())
-    run = train_chords(config, tmp_path / "run")
+    run = train_recogniser(config, tmp_path / "run").out
     assert main(["explain", str(run), "--out", str(tmp_path / "ex"), "--quiet"]) == 0
     e = json.loads((tmp_path / "ex" / "explanation.json").read_text())
     assert e["model"]["architecture"]["name"] == "ChordCNN" and e["model"]["n_kernels"] == 8

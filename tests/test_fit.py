@@ -14,12 +14,13 @@ from safetensors.torch import load_file
 from chordscope.cli import main
 from chordscope.errors import ParameterError
 from chordscope.fit import TrainConfig, load_config, train_chords
+from chordscope.runs import train_recogniser
 
 SMALL = TrainConfig(steps=12, batch_size=32, n_val=64, n_test=64, eval_every=6, checkpoint_every=6)
 
 
 def test_train_writes_a_run_folder(tmp_path):
-    out = train_chords(SMALL, tmp_path / "run")
+    out = train_recogniser(SMALL, tmp_path / "run").out
     names = {p.name for p in out.iterdir()}
     assert {
         "model.safetensors",
@@ -37,11 +38,11 @@ def test_train_writes_a_run_folder(tmp_path):
 
 
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
-    straight = train_chords(SMALL, tmp_path / "a")
-    train_interrupted(train_chords, SMALL, tmp_path / "b", stop_after=7)
+    straight = train_recogniser(SMALL, tmp_path / "a").out
+    train_interrupted(train_recogniser, SMALL, tmp_path / "b", stop_after=7)
     assert json.loads((tmp_path / "b" / "checkpoint.json").read_text())["step"] == 7
     assert not (tmp_path / "b" / "model.safetensors").exists()
-    train_chords(SMALL, tmp_path / "b", resume=True)
+    train_recogniser(SMALL, tmp_path / "b", resume=True)
     assert_same_weights(straight, tmp_path / "b")
 
 
@@ -50,7 +51,7 @@ def test_resume_errors(tmp_path, capsys):
     empty.mkdir()
     assert main(["train", "--steps", "4", "--out", str(empty), "--resume", "--quiet"]) == 2
     assert "no checkpoint" in capsys.readouterr().err
-    train_chords(
+    train_recogniser(
         TrainConfig(steps=2, batch_size=16, n_val=32, n_test=32, channels=(4, 8, 8)),
         tmp_path / "other",
     )
@@ -127,7 +128,7 @@ def test_ddp_two_processes_equal_each_other_and_a_sharded_single_process(tmp_pat
     for k in params:
         torch.testing.assert_close(r0[k], r1[k], rtol=0, atol=0)
     config = TrainConfig(steps=4, batch_size=32, n_val=64, n_test=64, eval_every=2, snr_db=())
-    _, single = train_chords(config, tmp_path / "single", shards=2, return_model=True)
+    single = train_chords(config, tmp_path / "single", shards=2).model
     ref = single.state_dict()
     for k in params:
         torch.testing.assert_close(r0[k], ref[k], rtol=1e-4, atol=1e-5)
@@ -169,7 +170,7 @@ def test_train_on_song_frames_labels_audio(tmp_path):
     # the splits never share a song: their spectrograms differ
     val = song_pool(config, "validation")
     assert val.F.shape != pool.F.shape or not (val.F == pool.F).all()
-    out = train_chords(config, tmp_path / "songs")
+    out = train_recogniser(config, tmp_path / "songs").out
     history = [line.split(",") for line in (out / "history.csv").read_text().splitlines()[1:]]
     # step, train_loss, val_accuracy, val_loss: three songs are learnt, unseen ones beat chance
     assert float(history[-1][1]) < 0.5 * float(history[0][1])
@@ -180,7 +181,7 @@ def test_train_on_song_frames_labels_audio(tmp_path):
 
 def test_epochs_resolve_to_steps_over_the_pool(tmp_path):
     config = TrainConfig(n_pool=96, epochs=2, batch_size=32, n_val=32, n_test=32, eval_every=2)
-    out = train_chords(config, tmp_path / "pool")
+    out = train_recogniser(config, tmp_path / "pool").out
     m = json.loads((out / "metrics.json").read_text())
     assert m["steps"] == 6  # 2 passes over 96 clips in batches of 32
 

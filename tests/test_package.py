@@ -62,3 +62,23 @@ def test_no_import_cycles():
     # the trainers never import the presentation layer upward through a cycle; and report
     # renders from files only
     assert "generalise" not in graph["report"] and "fit" not in graph["report"]
+
+
+def test_trainers_do_not_reach_the_presentation_layer():
+    """Trainers return results; only ``runs`` (and the CLI above it) writes figures and reports."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from import_graph import imports
+
+    graph = imports()
+
+    def reach(m, seen=None):
+        seen = set() if seen is None else seen
+        for d in graph[m]:
+            if d not in seen:
+                seen.add(d)
+                reach(d, seen)
+        return seen
+
+    for trainer in ("tutorial", "fit", "generalise"):
+        assert not reach(trainer) & {"plots", "report", "runs", "cli"}, trainer
+    assert reach("report") <= {"io", "errors", "models"}  # renders from files only

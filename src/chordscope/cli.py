@@ -203,7 +203,8 @@ def _cmd_evalset(args) -> int:
 def _cmd_train(args) -> int:
     from dataclasses import replace
 
-    from .fit import TrainConfig, load_config, train_chords
+    from .fit import TrainConfig, load_config
+    from .runs import train_recogniser
 
     overrides = {
         k: v
@@ -235,12 +236,12 @@ def _cmd_train(args) -> int:
         None if config.epochs else config.steps,  # epochs: steps known once the data is drawn
         args.quiet,
         f"train {config.vocab}",
-        train_chords,
+        train_recogniser,
         config,
         args.out,
         resume=args.resume,
         force=args.force,
-    )
+    ).out
     if not args.quiet and int(__import__("os").environ.get("RANK", 0)) == 0:
         import json
 
@@ -252,36 +253,15 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _audio_inputs(paths):
-    """The files to label: each path as given, a folder as its audio files (sorted); a folder
-    without any yields an :class:`~chordscope.errors.InputError` in its place."""
-    from pathlib import Path
-
-    from .errors import InputError
-    from .recognise import SOUNDFILE_EXTENSIONS
-
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(
-                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SOUNDFILE_EXTENSIONS
-            )
-            if not found:
-                yield InputError(f"{p}: a folder without audio files")
-            yield from found
-        else:
-            yield p
-
-
 def _cmd_predict(args) -> int:
-    import os
-    from pathlib import Path
+    from .errors import ParameterError
+    from .io import CHORD_FORMATS
+    from .recognise import predict_files
 
-    from .errors import OutputError, ParameterError
-    from .io import write_chords_csv, write_jams, write_lab
-    from .recognise import load_recogniser, predict
-
-    if args.format not in ("lab", "jams", "csv"):
-        raise ParameterError(f"--format {args.format!r} must be lab, jams or csv")
+    names = list(CHORD_FORMATS)
+    if args.format not in CHORD_FORMATS:
+        choices = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        raise ParameterError(f"--format {args.format!r} must be {choices}")
     if not 0 < args.self_transition < 1:
         raise ParameterError(f"--self-transition {args.self_transition} must be in (0, 1)")
     if not args.min_duration >= 0:
@@ -294,57 +274,31 @@ def _cmd_predict(args) -> int:
             tuning = None
         if tuning is None or not -0.5 <= tuning <= 0.5:
             raise ParameterError(f"--tuning {args.tuning} must be auto or semitones in -0.5..0.5")
-    rec = load_recogniser(args.model)
-    out_dir = None
-    if args.output is not None:
-        out_dir = Path(args.output)
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
-        if not os.access(out_dir, os.W_OK):
-            raise OutputError(f"cannot write to {out_dir}: permission denied")
-    failed = 0
-    for src in _audio_inputs(args.audio):
-        if isinstance(src, ChordscopeError):  # a folder without audio files
-            print(f"chordscope: error: {src}", file=sys.stderr)
-            failed += 1
-            continue
-        dest = (out_dir or src.parent) / f"{src.stem}.{args.format}"
-        try:
-            segs = predict(
-                src,
-                rec,
-                self_transition=args.self_transition,
-                min_duration=args.min_duration,
-                tuning=tuning,
-                return_confidence=args.format != "lab",
-            )
-            if args.format == "lab":
-                write_lab(dest, [s[:2] for s in segs], [s[2] for s in segs])
-            elif args.format == "jams":
-                settings = {
-                    "model": rec.name,
-                    "audio": src.name,
-                    "tuning": args.tuning,
-                    "self_transition": args.self_transition,
-                    "min_duration": args.min_duration,
-                }
-                write_jams(dest, segs, metadata=settings)
-            else:
-                write_chords_csv(dest, segs)
-        except ChordscopeError as exc:
-            print(f"chordscope: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        if not args.quiet:
-            print(f"{src} -> {dest} ({len(segs)} segments)")
-    return 1 if failed else 0
+
+    def show(result) -> None:  # as each file is done
+        if result.error is not None:
+            print(f"chordscope: error: {result.error}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"{result.source} -> {result.destination} ({len(result.segments)} segments)")
+
+    results = predict_files(
+        args.audio,
+        model=args.model,
+        out_dir=args.output,
+        format=args.format,
+        self_transition=args.self_transition,
+        min_duration=args.min_duration,
+        tuning=tuning,
+        metadata={"tuning": args.tuning},  # JAMS records --tuning as typed
+        on_result=show,
+    )
+    return 1 if any(not r.ok for r in results) else 0
 
 
 def _cmd_generalise(args) -> int:
-    from .generalise import TRAINING, run_generalisation, summarise
+    from .generalise import TRAINING, summarise
     from .io import read_json
+    from .runs import run_generalisation
 
     out = _with_progress(
         len(TRAINING),

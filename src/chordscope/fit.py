@@ -17,8 +17,10 @@ Conventions
   GPU); each rank takes ``batch_size // world_size`` examples of the global batch; only rank 0
   writes files. ``shards=k`` on one process computes the same gradient as ``k`` ranks (each
   shard normalised by its own batch statistics, as DDP does).
-- The run folder holds ``checkpoint.safetensors`` + ``checkpoint.json`` while training (written
-  every ``checkpoint_every`` steps and on Ctrl-C), then the same files as ``chordscope run``.
+- :func:`train_chords` writes only ``checkpoint.safetensors`` + ``checkpoint.json`` (every
+  ``checkpoint_every`` steps, on Ctrl-C and at the end) and returns a :class:`FitResult`;
+  :func:`chordscope.runs.train_recogniser` then writes the rest of the run folder (model,
+  metrics, history, figures, report).
 """
 
 from __future__ import annotations
@@ -32,10 +34,28 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from safetensors import SafetensorError
+from safetensors.torch import load, save
 
+from .chords import get_vocabulary
+from .datasets import ChordDataConfig, chord_examples, song_frames, split_rng
 from .errors import OutputError, ParameterError, valid_positive_int
+from .features import CHORD_CQT
+from .io import atomic_write_bytes, read_json, write_json
+from .models import build_model, n_params
+from .musicdata import augment, excerpts
+from .musicdata import song_pool as music_pool
 
-__all__ = ["TrainConfig", "load_config", "train_chords", "song_pool", "chord_pool", "SONG_SPLITS"]
+__all__ = [
+    "TrainConfig",
+    "FitResult",
+    "load_config",
+    "train_chords",
+    "song_pool",
+    "chord_pool",
+    "SONG_SPLITS",
+]
 
 
 @dataclass(frozen=True)
@@ -121,8 +141,6 @@ class TrainConfig:
 
     def data_config(self):
         """The dataset configuration this run draws from."""
-        from .datasets import ChordDataConfig
-
         return ChordDataConfig(
             vocab=self.vocab,
             synths=tuple(self.synths),
@@ -196,13 +214,9 @@ def song_pool(config: TrainConfig, split: str = "train"):
     each, drawn from :func:`chordscope.songs.training_song` at disjoint indices
     (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed).
     """
-    from .datasets import song_frames
-
     n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
     first = SONG_SPLITS[split]
     if config.data == "music":
-        from .musicdata import song_pool as music_pool
-
         train = split == "train"
         return music_pool(
             config.vocab,
@@ -233,20 +247,13 @@ def chord_pool(config: TrainConfig):
 
     For synthesis kinds too slow to render afresh at every step (SoundFont, pluck).
     """
-    from .datasets import chord_examples, split_rng
-
     x, y, _ = chord_examples(config.data_config(), config.n_pool, split_rng(config.seed, "train"))
     return x, y
 
 
 def _batch(config: TrainConfig, t: int, rank: int, n: int):
-    from .datasets import chord_examples
-
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
     if config.data == "music":
-        from .chords import get_vocabulary
-        from .musicdata import augment, excerpts
-
         pool, ctx = song_pool(config), 2 * config.n_context + 1
         starts = rng.integers(0, len(pool) - config.seq_frames - ctx, size=n)
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
@@ -268,11 +275,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
 
 
 def _fixed_set(config: TrainConfig, split: str, n: int):
-    from .datasets import chord_examples, split_rng
-
     if config.data == "music":  # the split's songs cut into consecutive excerpts, unchanged
-        from .musicdata import excerpts
-
         pool, ctx = song_pool(config, split), 2 * config.n_context + 1
         starts = np.arange(0, len(pool) - config.seq_frames - ctx, config.seq_frames)
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
@@ -326,10 +329,6 @@ def _lr(config: TrainConfig, t: int) -> float:
 
 
 def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, history: list):
-    from safetensors.torch import save
-
-    from .io import atomic_write_bytes, write_json
-
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars = {}
     for pid, st in opt.state_dict()["state"].items():
@@ -352,11 +351,6 @@ def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, hist
 
 
 def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    from .io import read_json
-
     path = out / "checkpoint.safetensors"
     if not path.is_file() or not (out / "checkpoint.json").is_file():
         raise ParameterError(f"--resume: no checkpoint in {out}")
@@ -384,6 +378,59 @@ def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
     return int(meta["step"]), list(meta.get("history", []))
 
 
+@dataclass
+class FitResult:
+    """What :func:`train_chords` hands back; :func:`chordscope.runs.train_recogniser` writes it.
+
+    Attributes
+    ----------
+    config : TrainConfig  the run's settings (``steps`` resolved when ``epochs`` were given)
+    model : torch.nn.Module  the trained model (on rank 0: on the CPU, in eval mode)
+    history : list of dict  ``step``, ``train_loss``, ``val_accuracy``, ``val_loss`` per validation
+    test : dict or None  ``accuracy`` and ``loss`` on the test split (rank 0; None elsewhere)
+    seconds : float  training time of this call
+    steps_done : int  steps trained by this call (a resumed run counts from its checkpoint)
+    out : Path  the run folder (it holds the checkpoint)
+    rank : int  this process's rank (0 without DDP)
+    """
+
+    config: TrainConfig
+    model: torch.nn.Module
+    history: list
+    test: dict | None
+    seconds: float
+    steps_done: int
+    out: Path
+    rank: int = 0
+
+    def model_metadata(self) -> dict:
+        """What ``model.json`` says about the model besides its architecture."""
+        config = self.config
+        return {
+            "vocabulary": get_vocabulary(config.vocab).to_json(),
+            "features": {**CHORD_CQT.to_json(), "n_context": config.n_context},
+            "train_config": config.to_json(),
+            "seed": config.seed,
+        }
+
+    def metrics(self) -> dict:
+        """The run's ``metrics.json``."""
+        config, seconds = self.config, self.seconds
+        return {
+            "test_accuracy": self.test["accuracy"],
+            "test_loss": self.test["loss"],
+            "n_test": config.n_test,
+            "n_params": n_params(self.model),
+            "recipe": f"train-{config.vocab}",
+            "seed": config.seed,
+            "steps": config.steps,
+            "train_seconds": round(seconds, 3),
+            "examples_per_second": round(
+                self.steps_done * config.batch_size / max(seconds, 1e-9), 1
+            ),
+        }
+
+
 def train_chords(
     config: TrainConfig,
     out,
@@ -392,9 +439,12 @@ def train_chords(
     force: bool = False,
     shards: int = 1,
     progress=None,
-    return_model: bool = False,
-):
-    """Train a :class:`~chordscope.models.ChordCNN` and write a run folder (see module docs).
+) -> FitResult:
+    """Train a recogniser (``config.model``), checkpointing into ``out`` (see module docs).
+
+    Writes only ``checkpoint.safetensors`` and ``checkpoint.json``; the run folder's model,
+    metrics, history, figures and report are written by :func:`chordscope.runs.train_recogniser`
+    (which calls this function).
 
     Parameters
     ----------
@@ -404,17 +454,11 @@ def train_chords(
     force : bool  replace a finished run in ``out``
     shards : int  split each batch into this many shards, as that many DDP ranks would
     progress : callable, optional  called with the number of steps done
-    return_model : bool  also return this process's trained model
 
     Returns
     -------
-    Path of the run folder, or ``(path, model)`` with ``return_model``.
+    FitResult
     """
-    import torch.distributed as dist
-
-    from .chords import get_vocabulary
-    from .models import build_model
-
     out = Path(out)
     shards = valid_positive_int("shards", shards)
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
@@ -497,66 +541,14 @@ def train_chords(
             _save_checkpoint(out, model, opt, done, config, history)
         raise
     seconds = time.perf_counter() - t0
+    test = None
     if rank == 0:
-        _finish(out, model, opt, config, history, seconds, config.steps - start, device)
+        # a final checkpoint (fresh optimiser state) so that --resume finds the finished run
+        _save_checkpoint(
+            out, model, torch.optim.AdamW(model.parameters()), config.steps, config, history
+        )
+        test = _scores(model, *_fixed_set(config, "test", config.n_test), device)
+        model = model.cpu().eval()
     if distributed:
         dist.barrier()
-    return (out, model) if return_model else out
-
-
-def _finish(out: Path, model, opt, config, history, seconds, steps_done, device):
-    from . import plots
-    from .chords import get_vocabulary
-    from .features import CHORD_CQT
-    from .io import save_model, write_csv, write_json
-    from .models import n_params
-    from .report import write_report
-    from .runs import machine, versions
-
-    _save_checkpoint(
-        out, model, torch.optim.AdamW(model.parameters()), config.steps, config, history
-    )
-    test = _scores(model, *_fixed_set(config, "test", config.n_test), device)
-    model = model.cpu().eval()
-    save_model(
-        out,
-        model,
-        {
-            "vocabulary": get_vocabulary(config.vocab).to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": config.n_context},
-            "train_config": config.to_json(),
-            "seed": config.seed,
-            "versions": versions(),
-            "machine": machine(),
-        },
-    )
-    write_json(
-        out / "metrics.json",
-        {
-            "test_accuracy": test["accuracy"],
-            "test_loss": test["loss"],
-            "n_test": config.n_test,
-            "n_params": n_params(model),
-            "recipe": f"train-{config.vocab}",
-            "seed": config.seed,
-            "steps": config.steps,
-            "train_seconds": round(seconds, 3),
-            "examples_per_second": round(steps_done * config.batch_size / max(seconds, 1e-9), 1),
-        },
-    )
-    write_csv(out / "history.csv", history)
-    if history:
-        curves = [
-            {
-                "epoch": h["step"],
-                "train_loss": h["train_loss"],
-                "train_accuracy": float("nan"),
-                "val_loss": h["val_loss"],
-                "val_accuracy": h["val_accuracy"],
-            }
-            for h in history
-        ]
-        plots.save_figure(plots.curves_figure(curves), out / "figures" / "curves.png")
-    conv = model.conv1.weight.detach().numpy()
-    plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
-    write_report(out)
+    return FitResult(config, model, history, test, seconds, config.steps - start, out, rank)

@@ -7,8 +7,9 @@ Conventions
   :func:`chordscope.fit.train_chords` on a fixed pool of clean 1-second chord clips with roots
   :data:`TRAIN_ROOTS`, octaves :data:`TRAIN_OCTAVES` and GM programs :data:`TRAIN_PROGRAMS` of
   FluidR3; and one (``songs``) on the frames of clean rendered songs with the same roots,
-  octave, programs and SoundFont. Each run folder (``models/<condition>/``) is a normal
-  chordscope run: report, kernels, ``chordscope explain`` works on it.
+  octave, programs and SoundFont. :func:`chordscope.runs.run_generalisation` writes each
+  model as a normal run folder (``models/<condition>/``: report, kernels, ``chordscope
+  explain`` works on it) beside the matrix (``generalisation.json``, its figure and report).
 - Every model is tested on every column of :func:`test_conditions`: the four sounds; SoundFont
   with held-out programs; the other SoundFont (TimGM6mb); then, on the model's own training
   sound, held-out roots (scored on the chord quality only: their classes never occur in
@@ -28,8 +29,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from .errors import OutputError
+from .datasets import ChordDataConfig, chord_examples, split_rng
+from .evaluate import classification_scores, pool, score_segments
+from .fit import TrainConfig
+from .recognise import load_recogniser, predict
 
 __all__ = [
     "TRAINING",
@@ -41,7 +46,7 @@ __all__ = [
     "HELD_OUT_OCTAVES",
     "SIZES",
     "test_conditions",
-    "run_generalisation",
+    "generalisation_matrix",
     "summarise",
 ]
 
@@ -91,8 +96,6 @@ ROOTS_COLUMN = "held-out roots (quality)"  # scored on N / maj / min only (see _
 
 
 def _base():
-    from .datasets import ChordDataConfig
-
     return ChordDataConfig(
         vocab="majmin",
         programs=TRAIN_PROGRAMS,
@@ -131,8 +134,6 @@ def test_conditions(train: str) -> dict:
 
 
 def _config(train: str, size: dict, seed: int):
-    from .fit import TrainConfig
-
     return TrainConfig(
         vocab="majmin",
         synths=TRAINING[train],
@@ -158,8 +159,6 @@ def _config(train: str, size: dict, seed: int):
 
 def _test_set(config, noise, n: int, seed: int):
     """Clips of ``config``'s ``test`` split, with noise at ``noise`` dB SNR if given."""
-    from .datasets import chord_examples, split_rng
-
     if noise is not None:  # the dataset adds it to the audio, at an SNR drawn from [noise, noise]
         config = replace(config, snr_db=(noise, noise))
     x, y, _ = chord_examples(config, n, split_rng(seed, "test"))
@@ -172,10 +171,6 @@ def _accuracy(model, x, y, *, quality_only: bool = False) -> float:
     A class the model never saw in training (the held-out roots' chords) cannot be predicted,
     so on held-out roots the question is whether the chord *quality* transfers.
     """
-    import torch
-
-    from .evaluate import classification_scores
-
     if not quality_only:
         return classification_scores(model, x, y)["accuracy"]
     with torch.no_grad():
@@ -189,9 +184,6 @@ def _accuracy(model, x, y, *, quality_only: bool = False) -> float:
 
 
 def _evalset_score(model_dir: Path, songs: Path, n_songs: int) -> float:
-    from .evaluate import pool, score_segments
-    from .recognise import load_recogniser, predict
-
     rec = load_recogniser(model_dir)
     total = pool(
         score_segments(songs / f"song{i:03d}.lab", predict(songs / f"song{i:03d}.wav", rec))
@@ -200,58 +192,43 @@ def _evalset_score(model_dir: Path, songs: Path, n_songs: int) -> float:
     return float("nan") if total is None else total
 
 
-def run_generalisation(
-    out, *, quick: bool = False, seed: int = 0, force: bool = False, progress=None
-) -> Path:
-    """Train one model per training condition, test each on every condition, write the matrix.
-
-    Writes ``generalisation.json`` (the matrix with its settings), ``figures/generalisation.png``
-    (the heat-map), ``report.html`` and ``models/<condition>/`` (one run folder per model) into
-    ``out``.
+def generalisation_matrix(songs, *, train, quick: bool = False, seed: int = 0, progress=None):
+    """Train one model per training condition and test each on every condition.
 
     Parameters
     ----------
-    out : path-like  the output folder (must not exist or be empty unless ``force``)
+    songs : path-like  a folder holding the evaluation set (``songNNN.wav`` / ``.lab``) of
+        ``SIZES[...]["songs"]`` songs
+    train : callable  ``train(condition, config)`` trains and saves one model and returns its
+        :class:`~chordscope.fit.FitResult` (``out`` must be a loadable model folder);
+        :func:`chordscope.runs.run_generalisation` passes one that writes a run folder
     quick : bool  the small matrix (minutes; for tests)
     seed : int  seeds the training data, the weights and the test clips
     progress : callable, optional  called with 1 after each model is trained and tested
-    """
-    from . import plots
-    from .evalset import write_evalset
-    from .fit import train_chords
-    from .io import write_json
-    from .report import write_generalisation_report
-    from .runs import machine, versions
 
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise OutputError(f"output folder {out} exists; pass --force to replace it")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    Returns
+    -------
+    dict  ``train``, ``test``, ``accuracy`` (rows × columns), ``quick``, ``seed``,
+    ``settings``, ``seconds`` and ``summary`` (the sentences of :func:`summarise`).
+    """
+    songs = Path(songs)
     size = SIZES["quick" if quick else "full"]
     t0 = time.perf_counter()
-    songs = out / "evalset"
-    write_evalset(songs, n_songs=size["songs"])
     shared = {}  # test sets that do not depend on the model
     rows = []
-    for train in TRAINING:
-        config = _config(train, size, seed)
-        model_dir, model = train_chords(
-            config, out / "models" / train, force=True, return_model=True
-        )
-        model = model.cpu().eval()
+    for condition in TRAINING:
+        fitted = train(condition, _config(condition, size, seed))
+        model = fitted.model.cpu().eval()
         row = {}
-        for name, (data, noise) in test_conditions(train).items():
+        for name, (data, noise) in test_conditions(condition).items():
             own = name.startswith(("held-out roots", "held-out octaves", "noise"))
-            key = (train, name) if own else name
+            key = (condition, name) if own else name
             if key not in shared:
                 shared[key] = _test_set(data, noise, size["n_test"], seed)
             row[name] = _accuracy(model, *shared[key], quality_only=name == ROOTS_COLUMN)
             if own:
                 del shared[key]
-        row[EVALSET] = _evalset_score(model_dir, songs, size["songs"])
+        row[EVALSET] = _evalset_score(fitted.out, songs, size["songs"])
         rows.append(row)
         if progress is not None:
             progress(1)
@@ -276,17 +253,9 @@ def run_generalisation(
             "duration-weighted",
         },
         "seconds": round(time.perf_counter() - t0, 1),
-        "versions": versions(),
-        "machine": machine(),
     }
     result["summary"] = summarise(result)  # the report renders these sentences as they are
-    write_json(out / "generalisation.json", result)
-    plots.save_figure(
-        plots.generalisation_figure(matrix, list(TRAINING), columns),
-        out / "figures" / "generalisation.png",
-    )
-    write_generalisation_report(out)
-    return out
+    return result
 
 
 def summarise(result: dict) -> list[str]:

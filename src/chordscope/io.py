@@ -7,6 +7,10 @@ Conventions
   versions). :func:`load_model` checks that the weights fit the architecture.
 - Every file is written to a temporary name in its folder and renamed into place, so a reader
   never sees half a file.
+- Chord annotations travel as :class:`Segment` s. Each chord file format (``.lab``, JAMS, CSV)
+  is one :class:`ChordFormat` in :data:`CHORD_FORMATS` (name, suffix, writer, reader): writing
+  (:func:`chord_format`), reading (:func:`read_chords`) and ``chordscope predict --format``
+  go through that registry, so a new format is one more entry there.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import io as _io
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +40,11 @@ __all__ = [
     "write_wav",
     "write_lab",
     "read_lab",
+    "Segment",
+    "ChordFormat",
+    "CHORD_FORMATS",
     "CHORD_SUFFIXES",
+    "chord_format",
     "write_jams",
     "write_chords_csv",
     "read_chords",
@@ -210,7 +220,54 @@ def read_lab(path):
 
 # --- chord annotations: .lab, JAMS, CSV ---------------------------------------------------
 
-CHORD_SUFFIXES = (".lab", ".jams", ".csv")
+
+class Segment(tuple):
+    """One chord segment: ``(start, end, label)``, or ``(start, end, label, confidence)``.
+
+    A plain tuple of three items, or four when it carries a confidence, with names for them:
+    it compares equal to, unpacks and prints like the tuples chordscope used before it
+    (``start, end, label = seg`` still works for a segment without confidence).
+
+    Attributes
+    ----------
+    start, end : float  seconds
+    label : str  a Harte label
+    confidence : float or None  in [0, 1]; ``None`` (and no fourth item) when not known
+
+    Examples
+    --------
+    >>> seg = Segment(0.0, 1.5, "C:maj", 0.8)
+    >>> seg.label, seg.confidence, seg == (0.0, 1.5, "C:maj", 0.8)
+    ('C:maj', 0.8, True)
+    >>> Segment(0.0, 1.5, "N")
+    (0.0, 1.5, 'N')
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, start, end, label, confidence=None):
+        items = (start, end, label) if confidence is None else (start, end, label, confidence)
+        return super().__new__(cls, items)
+
+    def __getnewargs__(self):  # copy and pickle through __new__
+        return tuple(self)
+
+    @property
+    def start(self):
+        return self[0]
+
+    @property
+    def end(self):
+        return self[1]
+
+    @property
+    def label(self):
+        return self[2]
+
+    @property
+    def confidence(self):
+        return self[3] if len(self) > 3 else None
+
 
 _JAMS_FILE_FIELDS = ("title", "artist", "release", "identifiers")
 _JAMS_ANNOTATION_FIELDS = (
@@ -377,26 +434,56 @@ def write_chords_csv(path, segments) -> Path:
     return atomic_write_text(path, buf.getvalue())
 
 
-def _read_chords_csv(path: Path):
+def _write_lab_segments(path, segments, *, metadata=None) -> Path:
+    """Write segments as ``.lab`` (confidences and ``metadata`` have no place there: dropped)."""
+    segs, _ = _check_segments(Path(path), segments)
+    return write_lab(path, [s[:2] for s in segs], [s[2] for s in segs])
+
+
+def _write_csv_segments(path, segments, *, metadata=None) -> Path:
+    """:func:`write_chords_csv` (``metadata`` has no place in CSV: dropped)."""
+    return write_chords_csv(path, segments)
+
+
+def _write_jams_segments(path, segments, *, metadata=None) -> Path:
+    return write_jams(path, segments, metadata=metadata)
+
+
+def _parse_lab(path: Path) -> list[Segment]:
+    intervals, labels = read_lab(path)
+    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    return [Segment(float(s), float(e), lab) for (s, e), lab in zip(intervals, labels, strict=True)]
+
+
+def _number_or_none(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _parse_csv(path: Path) -> list[Segment]:
     with open(path, encoding="utf-8", newline="") as f:
         rows = [row for row in csv.reader(f) if row]
     headers = (["start", "end", "label"], ["start", "end", "label", "confidence"])
     if not rows or rows[0] not in headers:
         raise ValueError("the header must be start,end,label[,confidence]")
     width = len(rows[0])
-    intervals, labels = [], []
+    segs = []
     for n, row in enumerate(rows[1:], start=2):
         if len(row) != width:
             raise ValueError(f"row {n} has {len(row)} fields, expected {width}")
         try:
-            intervals.append((float(row[0]), float(row[1])))
+            start, end = float(row[0]), float(row[1])
         except ValueError:
             raise ValueError(f"row {n}: times {row[0]!r}, {row[1]!r} are not numbers") from None
-        labels.append(row[2])
-    return np.array(intervals, dtype=float).reshape(-1, 2), labels
+        conf = _number_or_none(row[3]) if width == 4 else None
+        segs.append(Segment(start, end, row[2], conf))
+    return segs
 
 
-def _read_chords_jams(path: Path):
+def _parse_jams(path: Path) -> list[Segment]:
     import jams
 
     jam = jams.load(str(path), validate=False)
@@ -404,17 +491,136 @@ def _read_chords_jams(path: Path):
     if not chords:
         found = sorted({ann.namespace for ann in jam.annotations}) or ["none"]
         raise ValueError(f"no annotation in the 'chord' namespace (found: {', '.join(found)})")
-    intervals, labels = chords[0].to_interval_values()
-    return np.asarray(intervals, dtype=float).reshape(-1, 2), list(labels)
+    # as Annotation.to_interval_values, keeping the confidences
+    return [
+        Segment(
+            float(obs.time),
+            float(obs.time + obs.duration),
+            obs.value,
+            _number_or_none(obs.confidence),
+        )
+        for obs in chords[0].data
+    ]
+
+
+@dataclass(frozen=True)
+class ChordFormat:
+    """A chord annotation file format: how to write and read one file of :class:`Segment` s.
+
+    Attributes
+    ----------
+    name : str  what ``chordscope predict --format`` and :func:`chord_format` take
+    suffix : str  the file extension, with its dot (``".lab"``)
+    confidence : bool  whether the format keeps each segment's confidence (``predict_files``
+        computes confidences only for such formats)
+    writer : callable  ``writer(path, segments, *, metadata=None) -> Path``; writes atomically
+        and nothing at all for invalid segments
+    parser : callable  ``parser(path) -> list of Segment``; may raise ``ValueError``,
+        ``OSError`` and the like, which :meth:`read` turns into :class:`InputError`
+    """
+
+    name: str
+    suffix: str
+    confidence: bool
+    writer: Callable
+    parser: Callable
+
+    def write(self, path, segments, *, metadata=None) -> Path:
+        """Write ``segments`` (``(start, end, label[, confidence])``) to ``path``, atomically.
+
+        ``metadata`` (JSON-ready dict) is stored where the format has room for it (JAMS: see
+        :func:`write_jams`) and dropped otherwise. Raises :class:`ParameterError` for invalid
+        segments, :class:`OutputError` for a place that cannot be written.
+        """
+        return self.writer(path, segments, metadata=metadata)
+
+    def read(self, path) -> list[Segment]:
+        """Read and check the segments of ``path`` (whatever its extension) as this format.
+
+        Times must satisfy ``0 <= start < end`` and every label must be a Harte label that
+        ``mir_eval.chord.encode`` accepts; a confidence that is not a number reads as ``None``.
+        Raises :class:`InputError` naming the file, as :func:`read_chords` does.
+        """
+        return _read_segments(Path(path), self)
+
+
+#: Every chord file format by name; :func:`read_chords` picks one by the file's suffix.
+CHORD_FORMATS: dict[str, ChordFormat] = {
+    fmt.name: fmt
+    for fmt in (
+        ChordFormat("lab", ".lab", False, _write_lab_segments, _parse_lab),
+        ChordFormat("jams", ".jams", True, _write_jams_segments, _parse_jams),
+        ChordFormat("csv", ".csv", True, _write_csv_segments, _parse_csv),
+    )
+}
+CHORD_SUFFIXES = tuple(fmt.suffix for fmt in CHORD_FORMATS.values())
+
+
+def chord_format(name) -> ChordFormat:
+    """The :class:`ChordFormat` called ``name`` (a :class:`ChordFormat` is returned as is).
+
+    Raises
+    ------
+    ParameterError
+        If no format has that name; the message lists the names there are.
+
+    Examples
+    --------
+    >>> chord_format("jams").suffix
+    '.jams'
+    """
+    from .errors import valid_choice
+
+    if isinstance(name, ChordFormat):
+        return name
+    return CHORD_FORMATS[valid_choice("format", name, CHORD_FORMATS)]
+
+
+def _read_segments(path: Path, fmt: ChordFormat) -> list[Segment]:
+    """``fmt.parser(path)``, its failures and every bad time or label as :class:`InputError`."""
+    import warnings
+
+    import jams
+    import mir_eval.util
+
+    from .errors import InputError
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    try:
+        with warnings.catch_warnings():  # bad times are reported below, as an error
+            warnings.simplefilter("ignore")
+            segs = fmt.parser(path)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, jams.JamsError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        kind = fmt.suffix.lstrip(".")
+        raise InputError(f"{path}: not a valid .{kind} chord file ({reason})") from None
+    if len(segs) == 0:
+        raise InputError(f"{path}: no chord segments")
+    intervals = np.array([seg[:2] for seg in segs], dtype=float).reshape(-1, 2)
+    try:
+        if not np.isfinite(intervals).all():
+            raise ValueError("times must be finite")
+        mir_eval.util.validate_intervals(intervals)
+    except ValueError as exc:
+        raise InputError(f"{path}: bad segment times ({exc})") from None
+    for i, seg in enumerate(segs):
+        reason = _harte_error(seg.label)
+        if reason:
+            raise InputError(f"{path}: segment {i + 1}: {reason}")
+    return [Segment(seg.start, seg.end, str(seg.label), seg.confidence) for seg in segs]
 
 
 def read_chords(path):
-    """Read chord segments from a ``.lab``, ``.jams`` or ``.csv`` file.
+    """Read chord segments from a file of any format in :data:`CHORD_FORMATS`, by its suffix.
 
     ``.lab`` is read by :func:`read_lab` (mir_eval); ``.jams`` by ``jams.load`` (the first
     annotation in the ``chord`` namespace); ``.csv`` as written by :func:`write_chords_csv`
     (a ``confidence`` column is ignored). Times must satisfy ``0 <= start < end`` and every label
-    must be a Harte label that ``mir_eval.chord.encode`` accepts.
+    must be a Harte label that ``mir_eval.chord.encode`` accepts. For the segments with their
+    confidences, use ``CHORD_FORMATS[name].read(path)``.
 
     Parameters
     ----------
@@ -437,11 +643,6 @@ def read_chords(path):
     >>> labels[:2]  # doctest: +SKIP
     ['C:maj', 'A:min']
     """
-    import warnings
-
-    import jams
-    import mir_eval.util
-
     from .errors import InputError
 
     path = Path(path)
@@ -450,35 +651,12 @@ def read_chords(path):
     if not path.is_file():
         raise InputError(f"{path}: not a file")
     suffix = path.suffix.lower()
-    if suffix not in CHORD_SUFFIXES:
+    by_suffix = {fmt.suffix: fmt for fmt in CHORD_FORMATS.values()}
+    if suffix not in by_suffix:
         raise InputError(
             f"{path}: unknown chord file type {suffix or '(none)'!r} "
-            f"(expected {', '.join(CHORD_SUFFIXES)})"
+            f"(expected {', '.join(by_suffix)})"
         )
-    kind = suffix.lstrip(".")
-    try:
-        with warnings.catch_warnings():  # bad times are reported below, as an error
-            warnings.simplefilter("ignore")
-            if suffix == ".lab":
-                intervals, labels = read_lab(path)
-                intervals, labels = np.asarray(intervals, dtype=float).reshape(-1, 2), labels
-            elif suffix == ".jams":
-                intervals, labels = _read_chords_jams(path)
-            else:
-                intervals, labels = _read_chords_csv(path)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, jams.JamsError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: not a valid .{kind} chord file ({reason})") from None
-    if len(labels) == 0:
-        raise InputError(f"{path}: no chord segments")
-    try:
-        if not np.isfinite(intervals).all():
-            raise ValueError("times must be finite")
-        mir_eval.util.validate_intervals(intervals)
-    except ValueError as exc:
-        raise InputError(f"{path}: bad segment times ({exc})") from None
-    for i, label in enumerate(labels):
-        reason = _harte_error(label)
-        if reason:
-            raise InputError(f"{path}: segment {i + 1}: {reason}")
-    return intervals, [str(label) for label in labels]
+    segs = by_suffix[suffix].read(path)
+    intervals = np.array([seg[:2] for seg in segs], dtype=float).reshape(-1, 2)
+    return intervals, [seg.label for seg in segs]

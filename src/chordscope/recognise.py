@@ -4,7 +4,10 @@ Conventions
 -----------
 - Each step is a function that can be run and tested alone (madmom's processor chain, without
   the classes): :func:`load_audio`, :func:`estimate_tuning`, :func:`audio_features`,
-  :func:`posteriors`, :func:`decode`, :func:`segments`; :func:`predict` chains them.
+  :func:`posteriors`, :func:`decode`, :func:`segments`; :func:`predict` chains them and
+  :func:`predict_files` runs :func:`predict` over files and folders and writes the results.
+- Segments are :class:`chordscope.io.Segment` s, tuples ``(start, end, label)`` or
+  ``(start, end, label, confidence)`` with names, from :func:`segments` to the file writers.
 - Audio is read in blocks (``soundfile``: wav, flac, ogg, mp3, ...; other formats through
   ``librosa.load``), mixed down to mono and resampled to the model's rate as it streams, then
   scaled to a peak of 0.9 (the level of chordscope's evaluation songs). A file of silence gives
@@ -22,14 +25,17 @@ Conventions
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ModelFileError, ParameterError
+from .errors import ChordscopeError, InputError, ModelFileError, OutputError, ParameterError
+from .io import Segment
 
 __all__ = [
     "Recogniser",
@@ -44,6 +50,8 @@ __all__ = [
     "silent_frames",
     "segment_confidence",
     "predict",
+    "FileResult",
+    "predict_files",
     "PEAK",
 ]
 
@@ -365,7 +373,7 @@ def segments(
     hop_s: float,
     duration: float,
     min_duration: float = 0.0,
-) -> list[tuple[float, float, str]]:
+) -> list[Segment]:
     """Turn a frame path into ``(start, end, label)`` segments that tile ``[0, duration]``.
 
     Runs of one class become one segment; a segment shorter than ``min_duration`` joins its
@@ -381,7 +389,7 @@ def segments(
         raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
     path_classes = np.asarray(path_classes)
     if len(path_classes) == 0 or duration <= 0:
-        return [(0.0, max(0.0, float(duration)), "N")]
+        return [Segment(0.0, max(0.0, float(duration)), "N")]
     change = np.flatnonzero(np.diff(path_classes)) + 1
     starts = np.concatenate([[0], change])
     bounds = [0.0] + [min(duration, (s - 0.5) * hop_s) for s in change] + [float(duration)]
@@ -403,10 +411,10 @@ def segments(
             else:
                 merged.append(s)
         segs = merged
-    return [(round(float(s), 6), round(float(e), 6), labels[c]) for s, e, c in segs]
+    return [Segment(round(float(s), 6), round(float(e), 6), labels[c]) for s, e, c in segs]
 
 
-def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[tuple]:
+def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[Segment]:
     """``(start, end, label, confidence)``: the mean posterior of ``label`` over the frames whose
     centres (``k * hop_s``) fall in the segment (the nearest frame for a segment shorter than a
     hop), rounded to 4 decimals.
@@ -419,11 +427,11 @@ def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[tup
     """
     index = {lab: i for i, lab in enumerate(labels)}
     out = []
-    for start, end, label in segs:
+    for start, end, label, *_ in segs:
         a = int(np.ceil(start / hop_s))
         b = max(a + 1, int(np.ceil(end / hop_s)))
         a, b = min(a, len(P) - 1), min(b, len(P))
-        out.append((start, end, label, round(float(P[a:b, index[label]].mean()), 4)))
+        out.append(Segment(start, end, label, round(float(P[a:b, index[label]].mean()), 4)))
     return out
 
 
@@ -453,7 +461,10 @@ def predict(
 
     Returns
     -------
-    segments : list of ``(start, end, label)``, seconds and Harte labels, tiling the file
+    segments : list of :class:`~chordscope.io.Segment`
+        ``(start, end, label)`` (``(start, end, label, confidence)`` with
+        ``return_confidence``), seconds and Harte labels, tiling the file; with
+        ``return_timing``, ``(segments, seconds per stage)``
 
     Examples
     --------
@@ -496,3 +507,153 @@ def predict(
         names = ("decode_audio", "tuning", "features", "network", "viterbi")
         return segs, {k: t[i + 1] - t[i] for i, k in enumerate(names)}
     return segs
+
+
+@dataclass
+class FileResult:
+    """What :func:`predict_files` did with one input.
+
+    Attributes
+    ----------
+    source : Path  the audio file (or the folder without audio files)
+    destination : Path or None  the chord file written; ``None`` when nothing was written
+    segments : list of Segment or None  what was written
+    error : ChordscopeError or None  why nothing was written (one line, naming the file)
+    """
+
+    source: Path
+    destination: Path | None = None
+    segments: list | None = None
+    error: ChordscopeError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _audio_inputs(paths):
+    """``(path, None)`` for each file to label: each path as given, a folder as its audio files
+    (sorted, not recursive); ``(folder, InputError)`` for a folder without any."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in SOUNDFILE_EXTENSIONS
+            )
+            if not found:
+                yield p, InputError(f"{p}: a folder without audio files")
+            for f in found:
+                yield f, None
+        else:
+            yield p, None
+
+
+def predict_files(
+    inputs,
+    *,
+    model="majmin",
+    out_dir=None,
+    format: str = "lab",
+    self_transition: float = 0.97,
+    min_duration: float = 0.25,
+    tuning="auto",
+    metadata: dict | None = None,
+    on_result: Callable[[FileResult], object] | None = None,
+) -> list[FileResult]:
+    """Label the chords of audio files and write each to a chord file (what ``chordscope
+    predict`` does).
+
+    Every file is labelled by :func:`predict` and written to ``<out_dir>/<stem><suffix>``
+    (``out_dir`` defaults to the audio's own folder) by the format's writer in
+    :data:`chordscope.io.CHORD_FORMATS`. A file that cannot be read, decoded or written does
+    not stop the others: its :class:`~chordscope.errors.ChordscopeError` is kept in its
+    :class:`FileResult`. Mistakes that concern every file (a setting, the model, ``out_dir``)
+    raise before any file is read.
+
+    Parameters
+    ----------
+    inputs : path-like or iterable of path-like
+        Audio files (wav, flac, ogg, mp3, ...) and folders; a folder stands for its audio
+        files (:data:`SOUNDFILE_EXTENSIONS`, sorted by name, not its subfolders), and one
+        without any gives a failed result.
+    model : str or path-like or Recogniser  as for :func:`predict` (loaded once)
+    out_dir : path-like, optional  created if missing; default: beside each audio file
+    format : str or chordscope.io.ChordFormat  ``"lab"`` (MIREX), ``"jams"`` or ``"csv"``;
+        JAMS and CSV keep each segment's confidence
+    self_transition, min_duration, tuning  as for :func:`predict`
+    metadata : dict, optional  JSON-ready values stored by formats with room for them (JAMS:
+        see :func:`chordscope.io.write_jams`), over the settings recorded by default:
+        ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``
+    on_result : callable, optional  called with each :class:`FileResult` as soon as its file
+        is done (to print progress)
+
+    Returns
+    -------
+    results : list of FileResult  one per audio file (and per folder without audio), in order
+
+    Raises
+    ------
+    ParameterError  for an unknown format or a setting out of range
+    ModelFileError  for a model that cannot be loaded
+    OutputError  for an ``out_dir`` that cannot be created or written
+
+    Examples
+    --------
+    >>> import chordscope
+    >>> results = chordscope.predict_files(["a.wav", "music/"], out_dir="labels")  # doctest: +SKIP
+    >>> [(r.destination.name, len(r.segments)) for r in results if r.ok]  # doctest: +SKIP
+    [('a.lab', 41), ('b.lab', 87)]
+    >>> [str(r.error) for r in results if not r.ok]  # doctest: +SKIP
+    []
+    """
+    from .io import chord_format
+
+    fmt = chord_format(format)
+    if not 0 < self_transition < 1:
+        raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")
+    if not min_duration >= 0:
+        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
+    if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
+        raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
+    rec = load_recogniser(model)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+        if not os.access(out_dir, os.W_OK):
+            raise OutputError(f"cannot write to {out_dir}: permission denied")
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    results = []
+    for src, error in _audio_inputs(inputs):
+        if error is not None:  # a folder without audio files
+            result = FileResult(source=src, error=error)
+        else:
+            dest = (out_dir if out_dir is not None else src.parent) / f"{src.stem}{fmt.suffix}"
+            settings = {
+                "model": rec.name,
+                "audio": src.name,
+                "tuning": tuning,
+                "self_transition": self_transition,
+                "min_duration": min_duration,
+            }
+            settings.update(metadata or {})
+            try:
+                segs = predict(
+                    src,
+                    rec,
+                    self_transition=self_transition,
+                    min_duration=min_duration,
+                    tuning=tuning,
+                    return_confidence=fmt.confidence,
+                )
+                fmt.write(dest, segs, metadata=settings)
+            except ChordscopeError as exc:
+                result = FileResult(source=src, error=exc)
+            else:
+                result = FileResult(source=src, destination=dest, segments=segs)
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results

@@ -14,18 +14,35 @@ import os
 import platform
 import shutil
 import tempfile
+from collections import Counter
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from . import __version__
-from .errors import OutputError, valid_non_negative_int, valid_positive_int
-from .io import publish_mode
+from . import __version__, plots
+from .chords import get_vocabulary, parse_label, voicing
+from .errors import OutputError, ParameterError, valid_non_negative_int, valid_positive_int
+from .evalset import write_evalset
+from .explain import explain_file, explain_tutorial, first_conv
+from .fit import FitResult, TrainConfig, train_chords
+from .generalise import SIZES as GENERALISATION_SIZES
+from .generalise import generalisation_matrix
+from .io import publish_mode, save_model, write_csv, write_json, write_lab, write_wav
+from .models import n_params
+from .report import write_generalisation_report, write_report, write_sweep_report
+from .synth import SYNTHS, add_noise, render, reverb, soundfont_path
+from .tutorial import Recipe, get_recipe, train_tutorial
+from .tutorial_data import draw_batches, make_batch, streams, test_noise, tutorial_inputs
 
 __all__ = [
     "run_experiment",
     "run_sweep",
+    "train_recogniser",
+    "write_recogniser_run",
+    "run_generalisation",
     "explain_to",
     "census",
     "versions",
@@ -40,7 +57,6 @@ def versions() -> dict:
     import matplotlib
     import safetensors
     import scipy
-    import torch
 
     return {
         "chordscope": __version__,
@@ -56,8 +72,6 @@ def versions() -> dict:
 
 def machine() -> dict:
     """The machine a result was computed on."""
-    import torch
-
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -100,10 +114,6 @@ def output_folder(out, *, force: bool = False):
 
 def _figures(folder: Path, result, inputs, model) -> None:
     """The tutorial's figures for one trained model."""
-    import torch
-
-    from . import plots
-    from .tutorial_data import draw_batches, make_batch, streams, test_noise
 
     figs = folder / "figures"
     # a batch as the tutorial shows it: the first examples of each half
@@ -162,12 +172,6 @@ def run_experiment(
     -------
     Path of the run folder.
     """
-    from .explain import explain_tutorial
-    from .io import save_model, write_csv, write_json
-    from .report import write_report
-    from .tutorial import train_tutorial
-    from .tutorial_data import tutorial_inputs
-
     seed = valid_non_negative_int("seed", seed)
     recipe = _recipe(recipe, epochs, steps_per_epoch)
     out = Path(out) if out is not None else Path("runs") / f"{recipe.name}-seed{seed}"
@@ -193,9 +197,6 @@ def run_experiment(
 
 
 def _write_explanation(folder: Path, conv, explanation: dict) -> None:
-    from . import plots
-    from .io import write_json
-
     write_json(folder / "explanation.json", explanation)
     figs = folder / "figures"
     plots.save_figure(plots.tuning_figure(explanation), figs / "explain_tuning.png")
@@ -212,9 +213,6 @@ def explain_to(model_path, *, out=None) -> Path:
     its ``report.html`` is rewritten with the explanation. Everything is computed before the
     first file is written, so a bad model leaves nothing behind.
     """
-    from .explain import explain_file, first_conv
-    from .report import write_report
-
     model_path = Path(model_path)
     explanation, model, _ = explain_file(model_path)
     if out is None:
@@ -234,8 +232,6 @@ def census(result, explanations: list[dict], *, n_clusters: int = 6, seed: int =
     Kernels are normalised to unit length and clustered with k-means (k-means++ start drawn
     from ``seed``); each cluster reports its size, centroid and most common role.
     """
-    from collections import Counter
-
     roles_all = [[k["role"] for k in e["kernels"]] for e in explanations]
     perfect = result.test_accuracy >= 1.0
 
@@ -301,9 +297,6 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 50):
 
 
 def _recipe(recipe, epochs, steps_per_epoch):
-    from dataclasses import replace
-
-    from .tutorial import Recipe, get_recipe
 
     recipe = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     overrides = {}
@@ -315,14 +308,10 @@ def _recipe(recipe, epochs, steps_per_epoch):
 
 
 def _vocab_json() -> dict:
-    from .chords import get_vocabulary
-
     return get_vocabulary("seed").to_json()
 
 
 def _metrics(result, i: int) -> dict:
-    from .models import n_params
-
     return {
         "test_accuracy": float(result.test_accuracy[i]),
         "test_loss": float(result.test_loss[i]),
@@ -361,11 +350,6 @@ def run_sweep(
     -------
     Path of the sweep folder.
     """
-    from . import plots
-    from .io import write_json
-    from .report import write_sweep_report
-    from .tutorial import train_tutorial
-
     n_seeds = valid_positive_int("seeds", n_seeds)
     first_seed = valid_non_negative_int("first_seed", first_seed)
     recipe = _recipe(recipe, epochs, steps_per_epoch)
@@ -405,13 +389,98 @@ def run_sweep(
         )
         plots.save_figure(fig, tmp / "figures" / "sweep.png")
         if explain:
-            from .explain import explain_tutorial
-
             exps = [explain_tutorial(result.model(i)) for i in range(len(seeds))]
             cen = census(result, exps)
             write_json(tmp / "census.json", cen)
             plots.save_figure(plots.census_figure(cen), tmp / "figures" / "census.png")
         write_sweep_report(tmp)
+    return out
+
+
+def train_recogniser(
+    config: TrainConfig,
+    out,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    shards: int = 1,
+    progress=None,
+) -> FitResult:
+    """Train a recogniser (:func:`chordscope.fit.train_chords`) and write its run folder.
+
+    The folder (``out``) then holds ``model.safetensors`` + ``model.json``, ``metrics.json``,
+    ``history.csv``, ``figures/`` and ``report.html`` beside the checkpoint; under DDP only
+    rank 0 writes them. Parameters as :func:`~chordscope.fit.train_chords`.
+
+    Returns
+    -------
+    FitResult
+    """
+    result = train_chords(config, out, resume=resume, force=force, shards=shards, progress=progress)
+    if result.rank == 0:
+        write_recogniser_run(result)
+    return result
+
+
+def write_recogniser_run(result: FitResult) -> Path:
+    """Write the run folder of a trained recogniser (model, metrics, history, figures, report)."""
+    out, model = result.out, result.model
+    meta = {**result.model_metadata(), "versions": versions(), "machine": machine()}
+    save_model(out, model, meta)
+    write_json(out / "metrics.json", result.metrics())
+    write_csv(out / "history.csv", result.history)
+    if result.history:
+        curves = [
+            {
+                "epoch": h["step"],
+                "train_loss": h["train_loss"],
+                "train_accuracy": float("nan"),
+                "val_loss": h["val_loss"],
+                "val_accuracy": h["val_accuracy"],
+            }
+            for h in result.history
+        ]
+        plots.save_figure(plots.curves_figure(curves), out / "figures" / "curves.png")
+    conv = first_conv(model).weight.detach().numpy()
+    plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
+    write_report(out)
+    return out
+
+
+def run_generalisation(
+    out, *, quick: bool = False, seed: int = 0, force: bool = False, progress=None
+) -> Path:
+    """Compute the generalisation matrix and write it with every model it trained.
+
+    Writes ``generalisation.json`` (the matrix of
+    :func:`chordscope.generalise.generalisation_matrix`, with versions and machine),
+    ``figures/generalisation.png`` (the heat-map), ``report.html``, ``evalset/`` (the
+    evaluation songs it scores) and ``models/<condition>/`` (one run folder per model) into
+    ``out``, which must not exist or be empty unless ``force``.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not force:
+        raise OutputError(f"output folder {out} exists; pass --force to replace it")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    quick = bool(quick)
+    songs = out / "evalset"
+    write_evalset(songs, n_songs=GENERALISATION_SIZES["quick" if quick else "full"]["songs"])
+
+    def train(condition, config):
+        return train_recogniser(config, out / "models" / condition, force=True)
+
+    result = generalisation_matrix(songs, train=train, quick=quick, seed=seed, progress=progress)
+    summary = result.pop("summary")
+    result.update(versions=versions(), machine=machine(), summary=summary)
+    write_json(out / "generalisation.json", result)
+    figure = plots.generalisation_figure(
+        np.asarray(result["accuracy"]), result["train"], result["test"]
+    )
+    plots.save_figure(figure, out / "figures" / "generalisation.png")
+    write_generalisation_report(out)
     return out
 
 
@@ -447,16 +516,10 @@ def write_synth(
     -------
     list of Path  the files written.
     """
-    from .chords import parse_label, voicing
-    from .io import write_lab, write_wav
-    from .synth import SYNTHS, add_noise, render, reverb, soundfont_path
-
     labels = list(labels)
     if not labels:
         raise OutputError("no chord labels given")
     if synth not in SYNTHS:
-        from .errors import ParameterError
-
         raise ParameterError(f"synth={synth!r} must be one of {', '.join(SYNTHS)}")
     for lab in labels:
         parse_label(lab)
@@ -468,8 +531,6 @@ def write_synth(
         durations = [duration] * len(labels)
     durations = [float(d) for d in durations]
     if len(durations) != len(labels) or not all(d > 0 for d in durations):
-        from .errors import ParameterError
-
         raise ParameterError(
             f"durations must be {len(labels)} positive numbers of seconds, one per label"
         )
