@@ -26,9 +26,9 @@ import torch
 from IPython.display import display
 
 from chordscope import plots
-from chordscope.tutorial_data import draw_batches, make_batch, streams, test_noise, tutorial_inputs
 from chordscope.explain import explain_tutorial
 from chordscope.tutorial import train_tutorial
+from chordscope.tutorial_data import draw_batches, make_batch, streams, test_noise, tutorial_inputs
 
 inputs = tutorial_inputs()  # the 24 clean inputs (12 roots x maj/min), computed once
 inputs.x.shape""",
