@@ -37,6 +37,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check src tests benchmarks examples tools
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --doctest-modules src/chordscope  # the docstrings' examples
 
 bench: setup
 	$(BIN)/python benchmarks/bench_train.py

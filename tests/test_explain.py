@@ -230,3 +230,27 @@ def test_explain_reads_the_first_layer_of_a_chordcnn(tmp_path):
         assert k["role"] in ("dead", "redundant", "mixed", "maj detector", "min detector")
         assert set(k["selectivity"]["mean"]) == {"maj", "min"}
         assert "contribution" not in k  # the dense layer does not read pooled kernels
+
+
+def test_a_recogniser_is_explained_with_its_own_features(monkeypatch):
+    """explain reads the CQT, context and gain of model.json; without them it says so."""
+    import chordscope.explain as explain_module
+    from chordscope.errors import ChordscopeError
+    from chordscope.explain import explain_chordcnn
+    from chordscope.features import CHORD_CQT
+    from chordscope.models import ChordCNN
+
+    model = ChordCNN(n_classes=25, n_frames=9, channels=(4, 8, 8)).eval()
+    with pytest.raises(ChordscopeError, match="features"):
+        explain_chordcnn(model, {"vocabulary": {"name": "majmin"}}, n_test=48)
+    seen, real = [], explain_module.chord_examples
+
+    def spy(config, n, rng):
+        seen.append(config)
+        return real(config, n, rng)
+
+    monkeypatch.setattr(explain_module, "chord_examples", spy)
+    features = {**CHORD_CQT.to_json(), "n_context": 4, "gain": 20.0}
+    e = explain_chordcnn(model, {"vocabulary": {"name": "majmin"}, "features": features}, n_test=48)
+    assert e["model"]["n_kernels"] == 4 and e["baseline"]["n_test"] > 0
+    assert (seen[0].n_context, seen[0].gain, seen[0].cqt) == (4, 20.0, CHORD_CQT)

@@ -82,3 +82,15 @@ def test_trainers_do_not_reach_the_presentation_layer():
     for trainer in ("tutorial", "fit", "generalise"):
         assert not reach(trainer) & {"plots", "report", "runs", "cli"}, trainer
     assert reach("report") <= {"io", "errors", "models"}  # renders from files only
+
+
+def test_the_architecture_page_draws_todays_imports():
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    from import_graph import imports, mermaid, replace_diagram
+
+    page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert replace_diagram(page, mermaid(imports())) == page, (
+        "docs/architecture.md is out of date: run python tools/import_graph.py --write "
+        "docs/architecture.md"
+    )

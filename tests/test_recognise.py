@@ -417,3 +417,47 @@ def test_pretrained_majmin_on_real_guitar_recordings():
     rec = load_recogniser("majmin")
     total = pool(score_segments(f.with_suffix(".lab"), chordscope.predict(f, rec)) for f in files)
     assert total["majmin"] >= 0.93, total
+
+
+def _saved_with_features(folder, **features):
+    folder.mkdir()
+    torch.manual_seed(1)
+    save_model(
+        folder,
+        ChordCNN(n_classes=25).eval(),
+        {
+            "vocabulary": get_vocabulary("majmin").to_json(),
+            "features": {**CHORD_CQT.to_json(), "n_context": 3, **features},
+        },
+    )
+    return folder
+
+
+def test_the_input_contract_is_read_from_model_json(tmp_path, tone, monkeypatch):
+    """Gain and peak travel in model.json; predict uses the model's, not the module's."""
+    import chordscope.recognise as recognise
+
+    old = load_recogniser(_saved_with_features(tmp_path / "old"))  # written before gain/peak
+    assert (old.gain, old.peak, old.n_context) == (100.0, 0.9, 3)
+    rec = load_recogniser(_saved_with_features(tmp_path / "new", gain=7.0, peak=0.5))
+    assert (rec.gain, rec.peak) == (7.0, 0.5)
+    y, sr = tone
+    sf.write(tmp_path / "a.wav", y, sr)
+    seen = {}
+    real = recognise.audio_features
+
+    def spy(y, config, **kw):
+        seen["peak"], seen["gain"] = float(np.abs(y).max()), kw["gain"]
+        return real(y, config, **kw)
+
+    monkeypatch.setattr(recognise, "audio_features", spy)
+    recognise.predict(tmp_path / "a.wav", rec, tuning=0.0)
+    assert seen["gain"] == 7.0 and seen["peak"] == pytest.approx(0.5, abs=1e-6)
+    F = real(np.zeros(SR, np.float32) + 0.1, CHORD_CQT, gain=7.0)
+    assert np.allclose(F, log_cqt(np.zeros(SR, np.float32) + 0.1, gain=7.0), atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [{"gain": 0.0}, {"peak": 2.0}, {"n_context": "three"}])
+def test_a_bad_input_contract_is_a_model_file_error(tmp_path, bad):
+    with pytest.raises(ModelFileError, match="features"):
+        load_recogniser(_saved_with_features(tmp_path / "bad", **bad))

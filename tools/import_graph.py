@@ -1,7 +1,9 @@
 """Print chordscope's import graph as a Mermaid diagram (for docs/architecture.md).
 
 Every ``from .x import`` / ``from chordscope.x import`` in every module counts, at the top of the
-module or inside a function. Usage: ``python tools/import_graph.py > /tmp/graph.md``.
+module or inside a function. Usage: ``python tools/import_graph.py`` prints the diagram;
+``python tools/import_graph.py --write docs/architecture.md`` replaces the diagram in that page
+(``tests/test_package.py`` checks that the page holds the graph of today's code).
 """
 
 from __future__ import annotations
@@ -45,5 +47,16 @@ def mermaid(graph: dict[str, set[str]]) -> str:
     return "\n".join(lines)
 
 
+def replace_diagram(text: str, diagram: str) -> str:
+    """``text`` with its first Mermaid block replaced by ``diagram``."""
+    start = text.index("```mermaid")
+    end = text.index("```", start + 3) + 3
+    return text[:start] + diagram + text[end:]
+
+
 if __name__ == "__main__":
-    sys.stdout.write(mermaid(imports()) + "\n")
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        page = Path(sys.argv[2])
+        page.write_text(replace_diagram(page.read_text(encoding="utf-8"), mermaid(imports())))
+    else:
+        sys.stdout.write(mermaid(imports()) + "\n")

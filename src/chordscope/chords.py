@@ -248,7 +248,7 @@ def voicing(
     bass: bool = True,
     strum: float = 0.03,
 ) -> list[tuple[float, float, float]]:
-    """Notes ``(midi_pitch, onset_s, velocity)`` that sound the chord ``label``.
+    """Return the notes ``(midi_pitch, onset_s, velocity)`` that sound the chord ``label``.
 
     Without ``rng``: close position from the root in ``octave`` (C4 = MIDI 60), all at onset 0,
     velocity 1, with the label's own bass note (``/3``) moved to the bottom. With ``rng``, each
@@ -258,9 +258,9 @@ def voicing(
 
     Examples
     --------
-    >>> [p for p, _, _ in voicing("C:maj")]
+    >>> [int(p) for p, _, _ in voicing("C:maj")]
     [60, 64, 67]
-    >>> [p for p, _, _ in voicing("C:maj/3")]
+    >>> [int(p) for p, _, _ in voicing("C:maj/3")]
     [64, 67, 72]
     """
     root, bitmap, bass_iv = parse_label(label)

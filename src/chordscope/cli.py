@@ -7,7 +7,12 @@ Heavy modules are imported inside the handlers, so ``--help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import warnings
+from dataclasses import replace
+from pathlib import Path
 
 from . import __version__
 from .errors import ChordscopeError
@@ -25,8 +30,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _with_progress(total: int | None, quiet: bool, desc: str, fn, *args, **kwargs):
-    """Call ``fn(*args, progress=..., **kwargs)`` with a tqdm bar on a terminal; no bar with
-    ``--quiet`` or when stderr is not a TTY."""
+    """Call ``fn(*args, progress=..., **kwargs)`` with a tqdm bar on a terminal.
+
+    No bar with ``--quiet`` or when stderr is not a TTY.
+    """
     if quiet or not sys.stderr.isatty():
         return fn(*args, progress=None, **kwargs)
     from tqdm import tqdm
@@ -59,8 +66,6 @@ def _cmd_run(args) -> int:
         steps_per_epoch=args.steps_per_epoch,
     )
     if not args.quiet:
-        import json
-
         m = json.loads((out / "metrics.json").read_text())
         print(
             f"{out}: test accuracy {m['test_accuracy']:.4f}, loss {m['test_loss']:.4f} "
@@ -88,8 +93,6 @@ def _cmd_sweep(args) -> int:
         explain=args.explain,
     )
     if not args.quiet:
-        import json
-
         s = json.loads((out / "sweep.json").read_text())
         n_ok = round(s["success_rate"] * s["n_seeds"])
         print(
@@ -100,8 +103,6 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_explain(args) -> int:
-    import json
-
     from .runs import explain_to
 
     out = explain_to(args.model, out=args.out)
@@ -201,8 +202,6 @@ def _cmd_evalset(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from dataclasses import replace
-
     from .fit import TrainConfig, load_config
     from .runs import train_recogniser
 
@@ -242,9 +241,7 @@ def _cmd_train(args) -> int:
         resume=args.resume,
         force=args.force,
     ).out
-    if not args.quiet and int(__import__("os").environ.get("RANK", 0)) == 0:
-        import json
-
+    if not args.quiet and int(os.environ.get("RANK", 0)) == 0:
         m = json.loads((out / "metrics.json").read_text())
         print(
             f"{out}: test accuracy {m['test_accuracy']:.4f} ({m['n_test']} examples), "
@@ -318,8 +315,6 @@ def _cmd_generalise(args) -> int:
 
 
 def _cmd_score(args) -> int:
-    import json
-
     from .evaluate import CHORD_METRICS, pair_files, score_files
 
     result = score_files(pair_files(args.reference, args.estimate))
@@ -336,8 +331,6 @@ def _cmd_score(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from pathlib import Path
-
     from .report import write_generalisation_report, write_report, write_sweep_report
 
     folder = Path(args.run_dir)
@@ -505,8 +498,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``chordscope`` command; returns the exit status."""
-    import warnings
-
     args = _parser().parse_args(argv)
     # librosa's CQT warns about its shortest internal FFT on 1-second clips; the result is right
     warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")

@@ -25,7 +25,16 @@ import numpy as np
 
 from .chords import get_vocabulary, voicing
 from .errors import ParameterError, valid_choice, valid_positive_int
-from .features import CHORD_CQT, context_frames, log_cqt, sinusoid_cqt, sinusoid_response
+from .features import (
+    CHORD_CQT,
+    LOG_GAIN,
+    CQTConfig,
+    RecogniserInput,
+    context_frames,
+    log_cqt,
+    sinusoid_cqt,
+    sinusoid_response,
+)
 from .songs import render_song, training_song
 from .synth import (
     SYNTHS,
@@ -73,8 +82,16 @@ class ChordDataConfig:
     reverb: float = 0.2  # probability of reverb (RT60 drawn in 0.2..1.0 s)
     n_context: int = 3  # frames on each side of the centre frame
     fast_additive: bool = True  # additive without reverb: compute the CQT without rendering
+    cqt: CQTConfig = CHORD_CQT  # the transform of every example
+    gain: float = LOG_GAIN  # log compression: log(1 + gain * |CQT|)
+
+    @property
+    def features(self) -> RecogniserInput:
+        """The input a model trained on these examples expects (its ``model.json`` entry)."""
+        return RecogniserInput(self.cqt, self.n_context, self.gain)
 
     def __post_init__(self):
+        RecogniserInput(self.cqt, self.n_context, self.gain)  # checks n_context and gain
         get_vocabulary(self.vocab)
         if self.vocab == "seed":
             raise ParameterError("vocab='seed' is the tutorial's task: use tutorial_inputs")
@@ -107,7 +124,7 @@ def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
     n = valid_positive_int("n", n)
     vocab = get_vocabulary(config.vocab)
     n_q = (vocab.n_classes - 1) // 12
-    sr = CHORD_CQT.sr
+    sr = config.cqt.sr
     plans = []
     for _ in range(n):
         r = np.random.default_rng(int(rng.integers(2**63)))
@@ -155,7 +172,7 @@ def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
         if config.snr_db is not None:
             snr = float(r.uniform(*config.snr_db))
             clips[i] = add_noise(clips[i], snr, kind="pink" if r.random() < 0.5 else "white", rng=r)
-    F = log_cqt(np.stack(clips), config=CHORD_CQT)  # one batched CQT
+    F = log_cqt(np.stack(clips), config=config.cqt, gain=config.gain)  # one batched CQT
     centre = F.shape[-1] // 2
     W = context_frames(F, config.n_context)[:, centre]  # (n, n_bins, 2k + 1)
     labels = [p["label"] for p in plans]
@@ -164,16 +181,15 @@ def chord_examples(config: ChordDataConfig, n: int, rng: np.random.Generator):
 
 
 @lru_cache(maxsize=2)
-def _noise_bank(kind: str, n_context: int, size: int = 256):
+def _noise_bank(kind: str, n_context: int, c: CQTConfig, size: int = 256):
     """Complex CQT context frames of ``size`` unit-power noise clips (white or pink), once."""
     import librosa
 
-    _, _, _, centre = sinusoid_response(CHORD_CQT)
+    _, _, _, centre = sinusoid_response(c)
     rng = np.random.default_rng(np.random.SeedSequence([_NOISE_SEED, 99, kind == "pink"]))
-    sr = CHORD_CQT.sr
+    sr = c.sr
     w = np.stack([add_noise(np.zeros(sr), 0.0, kind=kind, rng=rng) for _ in range(size)])
     w /= np.sqrt(np.mean(w**2, axis=-1, keepdims=True))
-    c = CHORD_CQT
     C = librosa.cqt(
         w,
         sr=sr,
@@ -187,7 +203,7 @@ def _noise_bank(kind: str, n_context: int, size: int = 256):
 
 
 def _additive_examples_fast(config, plans, vocab):
-    """The ``additive`` examples of ``plans`` computed in the CQT domain (no audio).
+    """Compute the ``additive`` examples of ``plans`` in the CQT domain (no audio).
 
     Draws exactly what :func:`chordscope.synth.render` would draw for each note (partials,
     envelope), evaluates every partial's amplitude and phase at the centre of each context frame
@@ -195,8 +211,8 @@ def _additive_examples_fast(config, plans, vocab):
     from a bank of 256 measured white and 256 pink noise CQTs, scaled to the drawn SNR. Exact for
     steady partials; the envelope is taken at each frame's centre.
     """
-    sr, hop = CHORD_CQT.sr, CHORD_CQT.hop_length
-    _, _, _, centre = sinusoid_response(CHORD_CQT)
+    sr, hop = config.cqt.sr, config.cqt.hop_length
+    _, _, _, centre = sinusoid_response(config.cqt)
     k = config.n_context
     offsets = np.arange(-k, k + 1)
     tau = (centre + offsets) * hop / sr  # frame centres, s
@@ -236,12 +252,12 @@ def _additive_examples_fast(config, plans, vocab):
                 np.concatenate(aa),
                 np.concatenate(pa),
             )
-    C = sinusoid_cqt(F, A, PH)
+    C = sinusoid_cqt(F, A, PH, config=config.cqt)
     if config.snr_db is not None:
         for i, (snr, kind, j) in enumerate(noise):
             sigma = np.sqrt(powers[i] / 10.0 ** (snr / 10.0)) if powers[i] > 0 else 1e-3
-            C[i] += sigma * _noise_bank(kind, k)[j]
-    x = np.log1p(100.0 * np.abs(C)).astype(np.float32)[:, None]
+            C[i] += sigma * _noise_bank(kind, k, config.cqt)[j]
+    x = np.log1p(config.gain * np.abs(C)).astype(np.float32)[:, None]
     labels = [p["label"] for p in plans]
     y = np.array([vocab.index(lab) for lab in labels], dtype=np.int64)
     return x, y, labels
@@ -273,7 +289,7 @@ def _render_soundfont_batch(note_lists, program, soundfont, duration, sr, gap=1.
 
 
 def split_rng(seed: int, split: str) -> np.random.Generator:
-    """The generator of one split (``train``, ``validation``, ``test``) of a dataset seed.
+    """Return the generator of one split (``train``, ``validation``, ``test``) of a dataset seed.
 
     Splits never share a stream, and none shares one with :func:`streams` (different keys).
     """
@@ -318,14 +334,16 @@ def cache_examples(
 
 
 def label_frames(intervals, labels, n_frames: int, vocab, *, hop_s: float) -> np.ndarray:
-    """Class of every frame (centre ``k * hop_s``) under ``vocab``; -1 where the chord at that
-    time has no class in the vocabulary (``C:sus4`` in ``majmin``, ``X``) or no label covers it.
+    """Return the class of every frame (centre ``k * hop_s``) under ``vocab``.
+
+    The class is -1 where the chord at that time has no class in the vocabulary (``C:sus4`` in
+    ``majmin``, ``X``) or no label covers it.
 
     Examples
     --------
     >>> from chordscope.chords import get_vocabulary
-    >>> label_frames([(0, 1), (1, 2)], ["N", "C:min7"], 4, get_vocabulary("majmin"), hop_s=0.5)
-    array([ 0,  0, 14, 14])
+    >>> label_frames([(0, 1), (1, 2)], ["N", "C:min7"], 5, get_vocabulary("majmin"), hop_s=0.5)
+    array([ 0,  0,  2,  2, -1])
     """
     intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
     classes = np.array([-1 if (c := vocab.index(lab)) is None else c for lab in labels])
@@ -377,7 +395,7 @@ class FramePool:
         return len(self.y)
 
     def windows(self, idx) -> np.ndarray:
-        """Inputs ``(len(idx), 1, n_bins, 2 * n_context + 1)`` of the frames ``idx``."""
+        """Return the inputs ``(len(idx), 1, n_bins, 2 * n_context + 1)`` of the frames ``idx``."""
         k = self.n_context
         win = np.lib.stride_tricks.sliding_window_view(self.F, 2 * k + 1, axis=1)
         return np.ascontiguousarray(win[:, self.centres[idx] - k].transpose(1, 0, 2))[:, None]
@@ -397,14 +415,14 @@ def song_frames(
     workers: int | None = None,
     progress=None,
 ) -> FramePool:
-    """Every labelled frame of the training songs ``indices`` (see
-    :func:`chordscope.songs.training_song`), rendered by FluidSynth.
+    """Render the training songs ``indices`` by FluidSynth and pool their labelled frames.
 
-    Song ``i`` is played with SoundFont ``soundfonts[i % len(soundfonts)]``; half the songs get
-    white or pink noise at an SNR drawn from ``snr_db``; chords are built on ``roots`` with the
-    chord instrument in ``octaves``. Frames whose chord has no class in the
-    vocabulary are left out. Songs render in parallel threads (FluidSynth runs as a separate
-    program); the result does not depend on ``workers``.
+    The songs are those of :func:`chordscope.songs.training_song`. Song ``i`` is played with
+    SoundFont ``soundfonts[i % len(soundfonts)]``; half the songs get white or pink noise at an
+    SNR drawn from ``snr_db``; chords are built on ``roots`` with the chord instrument in
+    ``octaves``. Frames whose chord has no class in the vocabulary are left out. Songs render in
+    parallel threads (FluidSynth runs as a separate program); the result does not depend on
+    ``workers``.
     """
     v = get_vocabulary(vocab)
     indices = [int(i) for i in indices]

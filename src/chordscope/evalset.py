@@ -25,7 +25,7 @@ from .chords import PITCH_NAMES
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
 from .io import write_json, write_lab, write_wav
 from .songs import BASS_PROGRAMS, CHORD_PROGRAMS, EVAL_SEED, Song, play_song, render_song
-from .synth import soundfont_path
+from .synth import SR, soundfont_path
 
 __all__ = ["Song", "compose_song", "render_song", "write_evalset", "EVAL_SEED"]
 
@@ -53,7 +53,6 @@ COLOURS = ["sus4", "sus2", "aug", "dim7"]
 
 def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
     """Compose song ``index`` of the evaluation set drawn from ``seed`` (see module docstring)."""
-
     index = valid_non_negative_int("index", index)
     n_bars = valid_positive_int("n_bars", n_bars)
     rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
@@ -101,7 +100,7 @@ def write_evalset(
     n_songs: int = 20,
     seed: int = EVAL_SEED,
     n_bars: int = 8,
-    sr: int = 16000,
+    sr: int = SR,
     soundfont: str = "fluidr3",
     progress=None,
 ) -> list[Path]:

@@ -11,10 +11,14 @@ segment counts for ``root`` but not for ``majmin``), as if the files were one lo
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .errors import InputError
+from .io import read_chords
 
 __all__ = [
     "classification_scores",
@@ -56,7 +60,7 @@ def classification_scores(model, x: np.ndarray, y: np.ndarray, *, batch_size: in
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Counts ``C[i, j]`` of examples of class ``i`` predicted as ``j``.
+    """Count the examples of class ``i`` predicted as ``j``, as ``C[i, j]``.
 
     Examples
     --------
@@ -77,8 +81,6 @@ def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[
     seconds : dict  metric → duration of the reference that the metric scores (its weight when
         files are pooled); 0 where the metric skips every segment
     """
-    import warnings
-
     import mir_eval.chord
     import mir_eval.util
 
@@ -116,8 +118,6 @@ def pair_files(ref, est, *, suffixes=(".lab", ".jams", ".csv")) -> list[tuple[st
     InputError  if a path is missing, a file and a folder are mixed, or no names match (the
         names without a partner are listed).
     """
-    from .errors import InputError
-
     ref, est = Path(ref), Path(est)
     for p in (ref, est):
         if not p.exists():
@@ -161,8 +161,6 @@ def pool(results) -> dict:
 
 def score_segments(ref_path, segments) -> tuple[dict, dict]:
     """:func:`chord_scores` of ``(start, end, label)`` segments against a reference file."""
-    from .io import read_chords
-
     ref_i, ref_l = read_chords(ref_path)
     return chord_scores(ref_i, ref_l, [s[:2] for s in segments], [s[2] for s in segments])
 
@@ -177,8 +175,6 @@ def score_files(pairs) -> dict:
         "seconds": {metric: seconds compared}}``; a metric no file compares has a total of
         ``None``.
     """
-    from .io import read_chords
-
     files, results = {}, []
     for name, ref_path, est_path in pairs:
         ref_i, ref_l = read_chords(ref_path)

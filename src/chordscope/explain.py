@@ -46,7 +46,22 @@ import numpy as np
 import torch
 from torch import nn
 
+from .chords import PITCH_NAMES, chord_frequencies, root_frequencies
+from .datasets import ChordDataConfig, chord_examples, split_rng
 from .errors import ChordscopeError, ParameterError
+from .features import (
+    CHORD_CQT,
+    LOG_GAIN,
+    TUTORIAL_CQT,
+    CQTConfig,
+    RecogniserInput,
+    context_frames,
+    log_cqt,
+    tutorial_features,
+)
+from .io import load_model
+from .synth import sine_chord
+from .tutorial_data import test_set, tutorial_inputs
 
 __all__ = [
     "Probes",
@@ -94,9 +109,6 @@ class Probes:
 
 def _probe_chords(config, n_roots: int, base_hz: float):
     """Sine probe audio (tones, intervals 1..12, triads, all roots) with kind, name, root bin."""
-    from .chords import chord_frequencies, root_frequencies
-    from .synth import sine_chord
-
     roots = root_frequencies(n_roots, base_hz=base_hz)
     root_bins = np.round(config.bins_per_octave * np.log2(roots / config.fmin)).astype(int)
     chords, kind, name, rbin = [], [], [], []
@@ -129,8 +141,6 @@ def tutorial_probes(config=None, *, n_roots: int = 12, base_hz: float = 440.0) -
     >>> p.x.shape
     (204, 1, 36, 3)
     """
-    from .features import TUTORIAL_CQT, tutorial_features
-
     config = config or TUTORIAL_CQT
     y, kind, name, rbin = _probe_chords(config, n_roots, base_hz)
     x = tutorial_features(y, config=config)[:, None]
@@ -138,28 +148,32 @@ def tutorial_probes(config=None, *, n_roots: int = 12, base_hz: float = 440.0) -
 
 
 def chord_probes(
-    config=None, *, n_context: int = 3, n_roots: int = 12, base_hz: float = 220.0
+    config=None,
+    *,
+    n_context: int = 3,
+    n_roots: int = 12,
+    base_hz: float = 220.0,
+    gain: float | None = None,
 ) -> Probes:
-    """The same sine probes as :func:`tutorial_probes`, as ``ChordCNN`` inputs: the log-CQT
-    (:data:`~chordscope.features.CHORD_CQT`) of each, centre frame with ``n_context`` frames on
-    each side.
+    """Return the same sine probes as :func:`tutorial_probes`, as ``ChordCNN`` inputs.
+
+    The input of each is its log-CQT (:data:`~chordscope.features.CHORD_CQT`), centre frame with
+    ``n_context`` frames on each side.
 
     Examples
     --------
     >>> chord_probes().x.shape
     (204, 1, 73, 7)
     """
-    from .features import CHORD_CQT, context_frames, log_cqt
-
     config = config or CHORD_CQT
     y, kind, name, rbin = _probe_chords(config, n_roots, base_hz)
-    F = log_cqt(y, config=config)
+    F = log_cqt(y, config=config, gain=gain or LOG_GAIN)
     x = context_frames(F, n_context)[:, F.shape[-1] // 2][:, None]
     return Probes(x=x.astype(np.float32), kind=kind, name=name, root_bin=rbin)
 
 
 def first_conv(model: nn.Module) -> nn.Conv2d:
-    """The first ``Conv2d`` layer of ``model`` (the one :func:`explain` reads)."""
+    """Return the first ``Conv2d`` layer of ``model`` (the one :func:`explain` reads)."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m
@@ -168,7 +182,7 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
 
 @torch.no_grad()
 def feature_maps(model: nn.Module, x: np.ndarray) -> np.ndarray:
-    """The first layer's feature maps, as the layer computes them: ``(n, K, P, W)``."""
+    """Compute the first layer's feature maps of ``x`` as the layer does: ``(n, K, P, W)``."""
     return first_conv(model)(torch.as_tensor(x)).numpy()
 
 
@@ -463,9 +477,6 @@ def explain_tutorial(model: nn.Module, config=None, *, n_test_patterns: int = 10
     config : CQTConfig, optional
         The model's feature parameters (``model.json`` ``features``); default the tutorial's.
     """
-    from .features import TUTORIAL_CQT
-    from .tutorial_data import test_set, tutorial_inputs
-
     config = config or TUTORIAL_CQT
     inputs = tutorial_inputs(config=config)
     x, y = test_set(inputs, n_test_patterns)
@@ -484,13 +495,15 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     octave 3 (the root bin is then known), drawn from the dataset's ``test`` split; selectivity
     compares major with minor chords (other qualities and ``N`` count for accuracy only).
     """
-    from .chords import PITCH_NAMES
-    from .datasets import ChordDataConfig, chord_examples, split_rng
-    from .features import CHORD_CQT
-
     vocab = meta.get("vocabulary", {}).get("name", "majmin")
-    n_context = int(meta.get("features", {}).get("n_context", 3))
+    try:  # the model's own input, as predict reads it
+        features = RecogniserInput.from_json(meta["features"])
+    except (KeyError, TypeError, ValueError, ChordscopeError) as exc:
+        raise ChordscopeError(f"model.json lacks usable features ({exc})") from None
+    n_context, c = features.n_context, features.cqt
     data = ChordDataConfig(
+        cqt=c,
+        gain=features.gain,
         vocab=vocab,
         synths=("additive",),
         octaves=(3,),
@@ -506,9 +519,8 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     groups = np.array([1 if q == "min" else 0 for q in quality])
     pc = np.array([PITCH_NAMES.index(lab.split(":")[0]) if ":" in lab else 0 for lab in labels])
     root_hz = 440.0 * 2.0 ** ((48 + pc - 69) / 12)  # octave 3: MIDI 48 (C3) + pitch class
-    c = CHORD_CQT
     root_bin = np.round(c.bins_per_octave * np.log2(root_hz / c.fmin)).astype(int)
-    probes = chord_probes(CHORD_CQT, n_context=n_context)
+    probes = chord_probes(c, n_context=n_context, gain=features.gain)
     return explain(
         model,
         test_x=x[keep],
@@ -527,9 +539,6 @@ def explain_file(path) -> tuple[dict, nn.Module, dict]:
     Raises :class:`~chordscope.errors.ModelFileError` for a missing or corrupt model and
     :class:`ChordscopeError` for a model this function cannot probe.
     """
-    from .features import CQTConfig
-    from .io import load_model
-
     model, meta = load_model(path)
     if hasattr(model, "frame_logits"):  # a recogniser (ChordCNN, ChordTCN): read conv1
         return explain_chordcnn(model, meta), model, meta

@@ -18,7 +18,11 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = [
+    "SR",
+    "LOG_GAIN",
+    "INPUT_PEAK",
     "CQTConfig",
+    "RecogniserInput",
     "TUTORIAL_CQT",
     "CHORD_CQT",
     "cqt",
@@ -31,6 +35,14 @@ __all__ = [
 ]
 
 
+#: Sample rate of everything chordscope renders and analyses, Hz.
+SR = 16000
+#: Compression of a recogniser's input: ``log(1 + LOG_GAIN * |CQT|)`` (:func:`log_cqt`).
+LOG_GAIN = 100.0
+#: Peak level a waveform is scaled to before a recogniser sees it (the evaluation songs' level).
+INPUT_PEAK = 0.9
+
+
 @dataclass(frozen=True)
 class CQTConfig:
     """Parameters of the constant-Q transform and of the frames kept.
@@ -38,7 +50,7 @@ class CQTConfig:
     The defaults are the tutorial's.
     """
 
-    sr: int = 16000  # sample rate of the audio, Hz
+    sr: int = SR  # sample rate of the audio, Hz
     fmin: float = 220.0  # centre frequency of the lowest bin (A3), Hz
     n_bins: int = 36  # three octaves: A3 .. G#6
     bins_per_octave: int = 12  # one bin per semitone
@@ -57,7 +69,7 @@ TUTORIAL_CQT = CQTConfig()
 
 #: Features for real audio: C1 (32.7 Hz) to C7 (2093 Hz), 12 bins per octave, log-compressed.
 CHORD_CQT = CQTConfig(
-    sr=16000,
+    sr=SR,
     fmin=32.703195662574764,  # C1
     n_bins=73,  # C1 .. C7 inclusive
     bins_per_octave=12,
@@ -66,6 +78,60 @@ CHORD_CQT = CQTConfig(
     first_frame=0,
     n_frames=0,  # 0: keep every frame
 )
+
+
+@dataclass(frozen=True)
+class RecogniserInput:
+    """What a recogniser's input is: the ``"features"`` entry of its ``model.json``.
+
+    Every consumer of a trained recogniser (``predict``, ``explain``) reads this from the model
+    file rather than from the module's constants, so a model keeps working when the defaults
+    change. Files written before ``gain`` and ``peak`` were recorded get today's values.
+
+    Attributes
+    ----------
+    cqt : CQTConfig  the transform (:data:`CHORD_CQT` for every model chordscope trains)
+    n_context : int  frames on each side of the centre frame
+    gain : float  compression gain of :func:`log_cqt`
+    peak : float  peak level the waveform is scaled to first
+
+    Examples
+    --------
+    >>> f = RecogniserInput(n_context=3)
+    >>> RecogniserInput.from_json(f.to_json()) == f
+    True
+    >>> f.to_json()["n_bins"], f.to_json()["gain"]
+    (73, 100.0)
+    """
+
+    cqt: CQTConfig = CHORD_CQT
+    n_context: int = 3
+    gain: float = LOG_GAIN
+    peak: float = INPUT_PEAK
+
+    def __post_init__(self):
+        if not (isinstance(self.n_context, int) and 0 <= self.n_context <= 1000):
+            raise ParameterError(f"n_context={self.n_context!r} must be an integer in 0..1000")
+        if not self.gain > 0 or not 0 < self.peak <= 1:
+            raise ParameterError(f"gain={self.gain!r} must be > 0 and peak={self.peak!r} in (0, 1]")
+
+    def to_json(self) -> dict:
+        """Return the ``model.json`` entry: the CQT fields, ``n_context``, ``gain``, ``peak``."""
+        return {
+            **self.cqt.to_json(),
+            "n_context": self.n_context,
+            "gain": self.gain,
+            "peak": self.peak,
+        }
+
+    @classmethod
+    def from_json(cls, entry: dict) -> RecogniserInput:
+        """Read a ``model.json`` ``"features"`` entry (raises ``KeyError``, ``TypeError``)."""
+        entry = dict(entry)
+        n_context = int(entry.pop("n_context"))
+        gain = float(entry.pop("gain", LOG_GAIN))
+        peak = float(entry.pop("peak", INPUT_PEAK))
+        return cls(CQTConfig(**entry), n_context, gain, peak)
 
 
 def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0) -> np.ndarray:
@@ -146,7 +212,7 @@ def db_normalised(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-5) ->
 
 
 def tutorial_features(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.ndarray:
-    """The tutorial's network input for a batch of waveforms.
+    """Compute the tutorial's network input for a batch of waveforms.
 
     ``|CQT|`` → keep ``config.n_frames`` frames from ``config.first_frame`` → dB with
     ``ref=np.min`` → divide by the maximum, all per clip.
@@ -167,7 +233,7 @@ def tutorial_features(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT) -> np.
 
 
 def log_cqt(
-    y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = 100.0, tuning: float = 0.0
+    y: np.ndarray, *, config: CQTConfig = CHORD_CQT, gain: float = LOG_GAIN, tuning: float = 0.0
 ) -> np.ndarray:
     """``log(1 + gain * |CQT|)`` of a batch of waveforms, in one librosa call.
 

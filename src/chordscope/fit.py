@@ -41,9 +41,8 @@ from safetensors.torch import load, save
 from .chords import get_vocabulary
 from .datasets import ChordDataConfig, chord_examples, song_frames, split_rng
 from .errors import OutputError, ParameterError, valid_positive_int
-from .features import CHORD_CQT
 from .io import atomic_write_bytes, read_json, write_json
-from .models import build_model, n_params
+from .models import RECOGNISERS, build_model, n_params, recogniser_architecture
 from .musicdata import augment, excerpts
 from .musicdata import song_pool as music_pool
 
@@ -122,10 +121,9 @@ class TrainConfig:
             )
         if self.data not in ("chords", "songs", "music"):
             raise ParameterError(f"data={self.data!r} must be chords, songs or music")
-        if self.model not in ("ChordCNN", "ChordTCN"):
-            raise ParameterError(f"model={self.model!r} must be ChordCNN or ChordTCN")
-        if self.model == "ChordTCN" and self.data != "music":
-            raise ParameterError("model = 'ChordTCN' learns from excerpts: use data = 'music'")
+        self.architecture(n_classes=25)  # checks the name (any recogniser of models.py)
+        if getattr(RECOGNISERS[self.model], "learns_from_excerpts", False) and self.data != "music":
+            raise ParameterError(f"model = {self.model!r} learns from excerpts: use data = 'music'")
         valid_positive_int("seq_frames", self.seq_frames)
         if self.pitch_shift < 0 or self.pitch_shift > 6:
             raise ParameterError(f"pitch_shift={self.pitch_shift!r} must be in 0..6")
@@ -139,8 +137,22 @@ class TrainConfig:
             raise ParameterError(f"lr={self.lr!r} must be positive")
         self.data_config()  # checks synths, programs, ...
 
+    def architecture(self, n_classes: int) -> dict:
+        """Return the model's ``architecture`` dict.
+
+        See :func:`chordscope.models.recogniser_architecture`.
+        """
+        return recogniser_architecture(
+            self.model,
+            n_classes=n_classes,
+            n_frames=2 * self.n_context + 1,
+            channels=self.channels,
+            embed=self.embed,
+            dilations=self.dilations,
+        )
+
     def data_config(self):
-        """The dataset configuration this run draws from."""
+        """Return the dataset configuration this run draws from."""
         return ChordDataConfig(
             vocab=self.vocab,
             synths=tuple(self.synths),
@@ -208,7 +220,7 @@ SONG_SPLITS = {"train": 0, "validation": 1_000_000, "test": 2_000_000}
 
 @lru_cache(maxsize=4)
 def song_pool(config: TrainConfig, split: str = "train"):
-    """The :class:`~chordscope.datasets.FramePool` of a split of ``config``'s training songs.
+    """Return the :class:`~chordscope.datasets.FramePool` of a split of ``config``'s songs.
 
     ``train`` holds ``n_songs`` songs, ``validation`` and ``test`` ``max(2, n_songs // 20)``
     each, drawn from :func:`chordscope.songs.training_song` at disjoint indices
@@ -404,17 +416,17 @@ class FitResult:
     rank: int = 0
 
     def model_metadata(self) -> dict:
-        """What ``model.json`` says about the model besides its architecture."""
+        """Return what ``model.json`` says about the model besides its architecture."""
         config = self.config
         return {
             "vocabulary": get_vocabulary(config.vocab).to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": config.n_context},
+            "features": config.data_config().features.to_json(),
             "train_config": config.to_json(),
             "seed": config.seed,
         }
 
     def metrics(self) -> dict:
-        """The run's ``metrics.json``."""
+        """Return the run's ``metrics.json``."""
         config, seconds = self.config, self.seconds
         return {
             "test_accuracy": self.test["accuracy"],
@@ -490,15 +502,7 @@ def train_chords(
         config = replace(config, steps=max(1, math.ceil(config.epochs * n / config.batch_size)))
     vocab = get_vocabulary(config.vocab)
     torch.manual_seed(config.seed)  # the weights' initialisation (torch's own draws)
-    architecture = {
-        "name": config.model,
-        "n_classes": vocab.n_classes,
-        "n_frames": 2 * config.n_context + 1,
-        "channels": list(config.channels),
-    }
-    if config.model == "ChordTCN":
-        architecture.update(embed=config.embed, dilations=list(config.dilations))
-    model = build_model(architecture).to(device)
+    model = build_model(config.architecture(vocab.n_classes)).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, history = 0, []
     if resume:

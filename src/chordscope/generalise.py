@@ -259,7 +259,7 @@ def generalisation_matrix(songs, *, train, quick: bool = False, seed: int = 0, p
 
 
 def summarise(result: dict) -> list[str]:
-    """What a generalisation matrix says, in plain sentences computed from its numbers."""
+    """Say what a generalisation matrix shows, in plain sentences computed from its numbers."""
     train, test = result["train"], result["test"]
     A = np.asarray(result["accuracy"], dtype=float)
     col = {name: j for j, name in enumerate(test)}

@@ -36,13 +36,18 @@ Conventions
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .chords import PITCH_NAMES, parse_label, voicing
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
-from .synth import normalise_peak
+from .evalset import compose_song
+from .io import atomic_write_bytes, write_json, write_lab, write_wav
+from .songs import BASS_PROGRAMS, CHORD_PROGRAMS, EVAL_SEED
+from .synth import SR, midi_notes, normalise_peak, render_midi, soundfont_path
 
 __all__ = [
     "HELDOUT_SEED",
@@ -125,7 +130,7 @@ def _valid_condition(name: str) -> Condition:
 
 
 def condition_rng(condition: str, index: int, *, seed: int = HELDOUT_SEED) -> np.random.Generator:
-    """The generator of every draw for piece ``index`` of ``condition``.
+    """Return the generator of every draw for piece ``index`` of ``condition``.
 
     Examples
     --------
@@ -153,9 +158,6 @@ def heldout_song(
     song : chordscope.songs.Song
     soundfont : str  ``"fluidr3"`` or :data:`HELD_OUT_SOUNDFONT`
     """
-    from .evalset import compose_song
-    from .songs import BASS_PROGRAMS, CHORD_PROGRAMS
-
     _valid_condition(condition)
     if condition == "isolated":
         raise ParameterError("condition='isolated' has no songs: see isolated_chords")
@@ -175,11 +177,11 @@ def heldout_song(
 
 
 def _song_midi(song, parts=("chords", "bass", "drums"), *, bend: int = 0, lead_program=None):
-    """A PrettyMIDI of ``song.notes``' parts; ``bend`` (MIDI pitch-bend value) on every melodic
-    part from time 0."""
-    import pretty_midi
+    """Return a PrettyMIDI of ``song.notes``' parts.
 
-    from .synth import midi_notes
+    ``bend`` (a MIDI pitch-bend value) is set on every melodic part from time 0.
+    """
+    import pretty_midi
 
     programs = {"chords": song.chord_program, "bass": song.bass_program, "lead": lead_program}
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
@@ -241,11 +243,11 @@ def _dynamics(song, rng: np.random.Generator, sr: int) -> tuple[np.ndarray, dict
 
 
 def _melody(song, rng: np.random.Generator) -> tuple[list, dict]:
-    """A lead line on an eighth-note grid: chord tones on the beats; passing tones (a step between
-    chord tones a third apart), neighbour tones (a step away and back), rests or held notes on
-    the off-beats. Notes ``(pitch, start, end, velocity)``."""
-    from .chords import PITCH_NAMES, parse_label
+    """Play a lead line on an eighth-note grid: notes ``(pitch, start, end, velocity)``.
 
+    Chord tones on the beats; passing tones (a step between chord tones a third apart),
+    neighbour tones (a step away and back), rests or held notes on the off-beats.
+    """
     tonic_name, _, mode = song.key.partition(":")
     tonic = PITCH_NAMES.index(tonic_name)
     steps = (0, 2, 3, 5, 7, 8, 10) if mode == "min" else (0, 2, 4, 5, 7, 9, 11)
@@ -304,12 +306,12 @@ def _melody(song, rng: np.random.Generator) -> tuple[list, dict]:
 def room_impulse_response(
     rng: np.random.Generator,
     *,
-    sr: int = 16000,
+    sr: int = SR,
     rt60: float = 1.0,
     predelay: float = 0.01,
     n_early: int = 8,
 ) -> np.ndarray:
-    """A room's reverberant response (no direct sound), of unit energy.
+    """Draw a room's reverberant response (no direct sound), of unit energy.
 
     Early reflections: ``n_early`` signed taps in the 80 ms after ``predelay``; then a diffuse
     tail of noise from ``predelay + 20 ms``, whose part below 1.5 kHz decays 60 dB in ``rt60``
@@ -385,8 +387,6 @@ def mp3_frame_bitrates(data) -> dict:
 
 
 def _mp3_bytes(y: np.ndarray, sr: int) -> bytes:
-    import io
-
     import soundfile as sf
 
     if "MP3" not in sf.available_formats():
@@ -404,15 +404,13 @@ def _mp3_bytes(y: np.ndarray, sr: int) -> bytes:
 
 
 def isolated_chords(index: int, *, n_chords: int = 20, seed: int = HELDOUT_SEED) -> list[dict]:
-    """The chords of ``isolated`` file ``index``: label, start, program, octave, velocity.
+    """Return the chords of ``isolated`` file ``index``: label, start, program, octave, velocity.
 
     Qualities maj, min, 7, maj7, min7 (weighted 3 : 3 : 2 : 1 : 1.5); half in root position, the
     rest on one of the label's inversions (``C:maj/3``, ``A:min7/b7``); each chord on a program
     drawn from :data:`HELD_OUT_CHORD_PROGRAMS`, octave 3 or 4. Chords last
     ``ISOLATED_CHORD_S`` seconds after a silence of ``ISOLATED_GAP_S``.
     """
-    from .chords import PITCH_NAMES
-
     index = valid_non_negative_int("index", index)
     n_chords = valid_positive_int("n_chords", n_chords)
     rng = condition_rng("isolated", index, seed=seed)
@@ -440,9 +438,6 @@ def isolated_chords(index: int, *, n_chords: int = 20, seed: int = HELDOUT_SEED)
 
 def _isolated(index: int, *, n_chords: int, seed: int, sr: int):
     import pretty_midi
-
-    from .chords import voicing
-    from .synth import midi_notes, render_midi
 
     chords = isolated_chords(index, n_chords=n_chords, seed=seed)
     by_program = {}
@@ -475,7 +470,7 @@ def render_condition(
     seed: int = HELDOUT_SEED,
     n_bars: int = 8,
     chords_per_file: int = 20,
-    sr: int = 16000,
+    sr: int = SR,
 ):
     """Audio, reference segments and metadata of piece ``index`` of ``condition``.
 
@@ -486,8 +481,6 @@ def render_condition(
     segments : list of ``(start, end, label)``  tiling ``[0, len(y) / sr]``
     meta : dict  JSON-ready: what was drawn
     """
-    from .synth import render_midi
-
     cond = _valid_condition(condition)
     if condition == "mp3":
         sr = MP3_SR
@@ -554,7 +547,7 @@ def write_condition(
     seed: int = HELDOUT_SEED,
     n_bars: int = 8,
     chords_per_file: int = 20,
-    sr: int = 16000,
+    sr: int = SR,
     progress=None,
 ) -> list[Path]:
     """Write ``n_songs`` pieces of ``condition`` into the folder ``out``, then ``condition.json``.
@@ -567,8 +560,6 @@ def write_condition(
     -------
     list of Path  the audio files.
     """
-    from .io import atomic_write_bytes, write_json, write_lab, write_wav
-
     cond = _valid_condition(condition)
     out = Path(out)
     paths = []
@@ -578,8 +569,6 @@ def write_condition(
         )
         stem = out / f"{cond.stem}{i:03d}"
         if condition == "mp3":
-            import io
-
             import soundfile as sf
 
             data = _mp3_bytes(y, rate)
@@ -621,7 +610,7 @@ def write_heldout_set(
     seed: int = HELDOUT_SEED,
     n_bars: int = 8,
     chords_per_file: int = 20,
-    sr: int = 16000,
+    sr: int = SR,
     progress=None,
 ) -> dict:
     """Write the held-out evaluation: one sub-folder of ``out`` per condition.
@@ -640,9 +629,6 @@ def write_heldout_set(
     -------
     dict  condition → list of audio paths
     """
-    from .songs import EVAL_SEED
-    from .synth import soundfont_path
-
     n_songs = valid_positive_int("songs", n_songs)
     seed = valid_non_negative_int("seed", seed)
     n_bars = valid_positive_int("n_bars", n_bars)

@@ -18,15 +18,18 @@ from __future__ import annotations
 import csv
 import io as _io
 import json
+import numbers
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelFileError, OutputError
+from . import __version__
+from .errors import InputError, ModelFileError, OutputError, ParameterError, valid_choice
 
 __all__ = [
     "atomic_write_bytes",
@@ -168,7 +171,7 @@ def load_model(path):
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
-    from .models import build_model
+    from .models import build_model  # (torch is imported only when a model is read)
 
     weights, meta_path = model_paths(path)
     if not weights.is_file():
@@ -246,6 +249,7 @@ class Segment(tuple):
     __slots__ = ()
 
     def __new__(cls, start, end, label, confidence=None):
+        """Make a segment of three items, or four when ``confidence`` is not ``None``."""
         items = (start, end, label) if confidence is None else (start, end, label, confidence)
         return super().__new__(cls, items)
 
@@ -254,18 +258,22 @@ class Segment(tuple):
 
     @property
     def start(self):
+        """Start time in seconds."""
         return self[0]
 
     @property
     def end(self):
+        """End time in seconds."""
         return self[1]
 
     @property
     def label(self):
+        """A Harte chord label."""
         return self[2]
 
     @property
     def confidence(self):
+        """Confidence in [0, 1], or ``None`` when not known."""
         return self[3] if len(self) > 3 else None
 
 
@@ -299,8 +307,6 @@ def _check_segments(path, segments) -> tuple[list[tuple], bool]:
 
     Returns the segments as plain Python values and whether they carry confidences.
     """
-    from .errors import ParameterError
-
     segments = list(segments)
     if not segments:
         raise ParameterError(f"segments for {path} must not be empty")
@@ -364,13 +370,7 @@ def write_jams(path, segments, *, duration=None, metadata=None) -> Path:
     >>> write_jams("song.jams", [(0.0, 2.0, "C:maj"), (2.0, 4.0, "A:min")])  # doctest: +SKIP
     PosixPath('song.jams')
     """
-    import numbers
-    import warnings
-
     import jams
-
-    from . import __version__
-    from .errors import ParameterError
 
     path = Path(path)
     segs, _ = _check_segments(path, segments)
@@ -557,7 +557,7 @@ CHORD_SUFFIXES = tuple(fmt.suffix for fmt in CHORD_FORMATS.values())
 
 
 def chord_format(name) -> ChordFormat:
-    """The :class:`ChordFormat` called ``name`` (a :class:`ChordFormat` is returned as is).
+    """Return the :class:`ChordFormat` called ``name`` (a :class:`ChordFormat` is returned as is).
 
     Raises
     ------
@@ -569,8 +569,6 @@ def chord_format(name) -> ChordFormat:
     >>> chord_format("jams").suffix
     '.jams'
     """
-    from .errors import valid_choice
-
     if isinstance(name, ChordFormat):
         return name
     return CHORD_FORMATS[valid_choice("format", name, CHORD_FORMATS)]
@@ -578,12 +576,8 @@ def chord_format(name) -> ChordFormat:
 
 def _read_segments(path: Path, fmt: ChordFormat) -> list[Segment]:
     """``fmt.parser(path)``, its failures and every bad time or label as :class:`InputError`."""
-    import warnings
-
     import jams
     import mir_eval.util
-
-    from .errors import InputError
 
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -643,8 +637,6 @@ def read_chords(path):
     >>> labels[:2]  # doctest: +SKIP
     ['C:maj', 'A:min']
     """
-    from .errors import InputError
-
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")

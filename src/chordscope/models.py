@@ -11,12 +11,23 @@ rebuilds it; that dict is what ``model.json`` stores.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
-from .errors import ModelFileError
+from .errors import ModelFileError, ParameterError
 
-__all__ = ["SeedCNN", "ChordCNN", "ChordTCN", "build_model", "n_params", "glorot_uniform_"]
+__all__ = [
+    "SeedCNN",
+    "ChordCNN",
+    "ChordTCN",
+    "RECOGNISERS",
+    "build_model",
+    "recogniser_architecture",
+    "n_params",
+    "glorot_uniform_",
+]
 
 
 class SeedCNN(nn.Module):
@@ -192,6 +203,8 @@ class ChordTCN(ChordCNN):
     66
     """
 
+    learns_from_excerpts = True  # trained on excerpts of songs (sequence_logits), not windows
+
     def __init__(
         self,
         n_classes=25,
@@ -239,14 +252,40 @@ class ChordTCN(ChordCNN):
         return self._temporal(self._features(x))
 
     def frame_logits(self, F: torch.Tensor) -> torch.Tensor:
-        """Logits ``(n, n_classes)`` of every frame of a spectrogram ``(n_bins, n)`` (edges
-        repeat the first and last frame for the front end; the temporal blocks pad zeros)."""
+        """Return the logits ``(n, n_classes)`` of every frame of a spectrogram ``(n_bins, n)``.
+
+        At the edges, the first and last frame repeat for the front end; the temporal blocks pad
+        zeros.
+        """
         k = self.context // 2
         x = torch.cat([F[:, :1].expand(-1, k), F, F[:, -1:].expand(-1, k)], dim=1)
         return self.sequence_logits(x[None, None])[0]
 
 
 _ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN, "ChordTCN": ChordTCN}
+#: Architectures that can label audio: the ones with ``frame_logits`` (checked by capability).
+RECOGNISERS = {n: cls for n, cls in _ARCHITECTURES.items() if hasattr(cls, "frame_logits")}
+
+
+def recogniser_architecture(name: str, **settings) -> dict:
+    """Return the ``architecture`` dict of recogniser ``name`` built from training ``settings``.
+
+    Settings the class does not take (``embed`` for a ``ChordCNN``) are left out, so a trainer
+    can pass all of its model settings to any architecture; sequences become lists (JSON).
+
+    Examples
+    --------
+    >>> recogniser_architecture("ChordCNN", n_classes=25, n_frames=7, channels=(8, 16, 32),
+    ...                         embed=64)
+    {'name': 'ChordCNN', 'n_classes': 25, 'n_frames': 7, 'channels': [8, 16, 32]}
+    """
+    if name not in RECOGNISERS:
+        raise ParameterError(f"model={name!r} must be one of {', '.join(RECOGNISERS)}")
+    takes = inspect.signature(_ARCHITECTURES[name]).parameters
+    return {
+        "name": name,
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items() if k in takes},
+    }
 
 
 def build_model(architecture: dict) -> nn.Module:
@@ -270,7 +309,7 @@ def build_model(architecture: dict) -> nn.Module:
 
 
 def n_params(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Count the trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

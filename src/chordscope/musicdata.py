@@ -39,7 +39,7 @@ import numpy as np
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .datasets import label_frames
 from .errors import ParameterError
-from .features import CHORD_CQT, log_cqt
+from .features import CHORD_CQT, LOG_GAIN, log_cqt
 from .songs import music_song, render_music
 from .synth import add_noise, reverb
 
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 ADDITIVE = 0.25  # share of songs whose first chord instrument is an additive synthesiser
-GAIN = 100.0  # log_cqt's compression gain: F = log1p(GAIN * |CQT|)
+GAIN = LOG_GAIN  # log_cqt's compression gain: F = log1p(GAIN * |CQT|)
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,10 @@ def mp3_round_trip(y: np.ndarray, sr: int, quality: float) -> np.ndarray:
 
 
 def compress(y: np.ndarray, sr: int, *, threshold_db: float, ratio: float) -> np.ndarray:
-    """A feed-forward compressor: above ``threshold_db`` (re the peak), level grows ``1/ratio``
-    as fast; the envelope follows ``|y|`` with 5 ms attack and 100 ms release (one-pole).
+    """Compress ``y`` with a feed-forward compressor.
+
+    Above ``threshold_db`` (re the peak), level grows ``1/ratio`` as fast; the envelope follows
+    ``|y|`` with 5 ms attack and 100 ms release (one-pole).
 
     Examples
     --------
@@ -138,7 +140,7 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
 
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, workers):
-    """The rendered songs of a pool, kept per process: pools of two vocabularies share them."""
+    """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
@@ -186,10 +188,12 @@ def song_pool(
 
 
 def target_label(label: str, vocab: Vocabulary) -> str:
-    """The label a recogniser of ``vocab`` learns for ``label``: itself, or — for a chord the
-    vocabulary cannot hold — its root with its third (``B:dim`` → ``B:min``, ``C:aug`` →
-    ``C:maj`` in ``majmin``, as mir_eval's ``thirds`` comparison reads them). Chords without a
-    third (``C:sus4``, ``C:5``) stay as they are and are left out.
+    """Return the label a recogniser of ``vocab`` learns for ``label``.
+
+    That is ``label`` itself, or — for a chord the vocabulary cannot hold — its root with its
+    third (``B:dim`` → ``B:min``, ``C:aug`` → ``C:maj`` in ``majmin``, as mir_eval's ``thirds``
+    comparison reads them). Chords without a third (``C:sus4``, ``C:5``) stay as they are and
+    are left out.
 
     Examples
     --------
@@ -207,7 +211,7 @@ def target_label(label: str, vocab: Vocabulary) -> str:
 
 
 def excerpts(pool: SongPool, starts, length: int, context: int):
-    """Inputs ``(b, n_bins, length + context - 1)`` and classes ``(b, length)`` of excerpts.
+    """Cut excerpts: inputs ``(b, n_bins, length + context - 1)`` and classes ``(b, length)``.
 
     Excerpt ``j`` labels the columns ``starts[j] + context // 2 ...`` (its first and last
     ``context // 2`` columns are input only).
@@ -247,7 +251,7 @@ def augment(
     gain_db=(),
     eq_db: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` changed as the module docs say.
+    """Augment a batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` as the module docs say.
 
     Examples
     --------

@@ -40,7 +40,7 @@ def _figure(figsize):
 
 
 def inputs_figure(x_major, x_minor, *, root_names=None, n: int = 4):
-    """The first ``n`` major inputs (left) and minor inputs (right), as the tutorial shows them.
+    """Plot the first ``n`` major inputs (left) and minor inputs (right), as in the tutorial.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ def curves_figure(history):
 
 
 def kernels_figure(conv, *, titles=None, row_labels=None, ylabel="semitones (relative)"):
-    """The first layer's kernels on their grid: semitones (up) × frames (right).
+    """Plot the first layer's kernels on their grid: semitones (up) × frames (right).
 
     Parameters
     ----------
@@ -114,7 +114,7 @@ def kernels_figure(conv, *, titles=None, row_labels=None, ylabel="semitones (rel
 
 
 def feature_maps_figure(x, maps, *, title=None):
-    """An input and the first layer's feature maps, each titled with its maximum.
+    """Plot an input and the first layer's feature maps, each titled with its maximum.
 
     The maps are the layer's own output, a cross-correlation in valid mode; the tutorial plotted
     ``scipy.signal.convolve2d``, which flips the kernel and pads the input.
@@ -147,7 +147,7 @@ def feature_maps_figure(x, maps, *, title=None):
 
 
 def dense_figure(dense, *, class_names=("maj", "min")):
-    """The dense weights as the tutorial prints them: one row per kernel, one column per class.
+    """Plot the dense weights as the tutorial prints them: a row per kernel, a column per class.
 
     Parameters
     ----------
@@ -243,7 +243,7 @@ def selectivity_figure(explanation: dict):
 
 
 def semitone_kernels_figure(conv, explanation: dict):
-    """The kernels with their rows labelled in semitones relative to the chord root.
+    """Plot the kernels with their rows labelled in semitones relative to the chord root.
 
     Row ``j`` of kernel ``k`` is placed at ``typical_offset + j``: where, on the test set, the
     kernel's maximum most often sits relative to the root.

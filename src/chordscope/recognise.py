@@ -26,6 +26,7 @@ Conventions
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ChordscopeError, InputError, ModelFileError, OutputError, ParameterError
-from .io import Segment
+from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, log_cqt
+from .io import Segment, chord_format, load_model
 
 __all__ = [
     "Recogniser",
@@ -55,7 +57,7 @@ __all__ = [
     "PEAK",
 ]
 
-PEAK = 0.9  # the level every file is scaled to (the evaluation songs' peak)
+PEAK = INPUT_PEAK  # the level a file is scaled to unless its model says otherwise
 #: Extensions read with soundfile; anything else goes through ``librosa.load`` (audioread).
 SOUNDFILE_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64"}
 
@@ -71,6 +73,7 @@ class Recogniser:
     config : chordscope.features.CQTConfig  the features it was trained on
     n_context : int  frames on each side of the centre frame
     name : str  ``majmin``, ``sevenths`` or the path it was loaded from
+    gain, peak : float  the input's compression gain and peak level (from ``model.json``)
     """
 
     model: object
@@ -78,6 +81,8 @@ class Recogniser:
     config: object
     n_context: int
     name: str
+    gain: float = LOG_GAIN
+    peak: float = INPUT_PEAK
 
 
 def pretrained_models() -> dict:
@@ -94,9 +99,6 @@ def pretrained_models() -> dict:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str):
-    from .features import CQTConfig
-    from .io import load_model
-
     model, meta = load_model(path)
     arch = meta.get("architecture", {})
     if not hasattr(model, "frame_logits"):
@@ -106,14 +108,12 @@ def _load_cached(path: str):
         )
     try:
         labels = tuple(meta["vocabulary"]["labels"])
-        feats = dict(meta["features"])
-        n_context = int(feats.pop("n_context"))
-        config = CQTConfig(**feats)
-    except (KeyError, TypeError, ValueError) as exc:
+        features = RecogniserInput.from_json(meta["features"])
+    except (KeyError, TypeError, ValueError, ParameterError) as exc:
         raise ModelFileError(f"{path}: model.json lacks vocabulary or features ({exc})") from None
-    if len(labels) != arch.get("n_classes") or 2 * n_context + 1 != arch.get("n_frames"):
+    if len(labels) != arch.get("n_classes") or 2 * features.n_context + 1 != arch.get("n_frames"):
         raise ModelFileError(f"{path}: vocabulary or context does not fit the architecture")
-    return model, labels, config, n_context
+    return model, labels, features
 
 
 def load_recogniser(model="majmin") -> Recogniser:
@@ -142,8 +142,8 @@ def load_recogniser(model="majmin") -> Recogniser:
             raise ModelFileError(
                 f"model {name!r} is neither a pretrained name ({known}) nor a path"
             )
-    net, labels, config, n_context = _load_cached(str(Path(path).resolve()))
-    return Recogniser(model=net, labels=labels, config=config, n_context=n_context, name=name)
+    net, labels, f = _load_cached(str(Path(path).resolve()))
+    return Recogniser(net, labels, f.cqt, f.n_context, name, gain=f.gain, peak=f.peak)
 
 
 def _check_finite(block: np.ndarray, path: Path) -> None:
@@ -151,8 +151,10 @@ def _check_finite(block: np.ndarray, path: Path) -> None:
         raise InputError(f"{path}: the audio holds NaN or infinite samples")
 
 
-def load_audio(path, *, sr: int = 16000, block_seconds: float = 30.0) -> np.ndarray:
-    """Decode an audio file to a mono float32 waveform at ``sr``, scaled to a peak of ``PEAK``.
+def load_audio(
+    path, *, sr: int = SR, block_seconds: float = 30.0, peak: float = INPUT_PEAK
+) -> np.ndarray:
+    """Decode an audio file to a mono float32 waveform at ``sr``, scaled to a peak of ``peak``.
 
     Reads in blocks of ``block_seconds`` and resamples as it goes (``soxr`` streaming), so the
     memory is the output's plus one block. Stereo and multichannel audio is averaged.
@@ -176,9 +178,9 @@ def load_audio(path, *, sr: int = 16000, block_seconds: float = 30.0) -> np.ndar
         y = _load_librosa(path, sr)
     if y.size == 0:
         raise InputError(f"{path}: the file holds no audio samples")
-    peak = max(float(y.max()), -float(y.min()))  # not np.abs(y): no copy of a long waveform
-    if peak > 0:
-        y *= PEAK / peak
+    top = max(float(y.max()), -float(y.min()))  # not np.abs(y): no copy of a long waveform
+    if top > 0:
+        y *= peak / top
     return y
 
 
@@ -254,9 +256,14 @@ def estimate_tuning(y: np.ndarray, sr: int, *, excerpts: int = 12, seconds: floa
 
 
 def audio_features(
-    y: np.ndarray, config, *, block_seconds: float = 60.0, tuning: float = 0.0
+    y: np.ndarray,
+    config,
+    *,
+    block_seconds: float = 60.0,
+    tuning: float = 0.0,
+    gain: float = LOG_GAIN,
 ) -> np.ndarray:
-    """``log(1 + 100 |CQT|)`` of a whole waveform, computed over blocks with margins.
+    """``log(1 + gain |CQT|)`` of a whole waveform, computed over blocks with margins.
 
     Equal to :func:`chordscope.features.log_cqt` of the whole signal (to float precision) while
     holding only one block's transform at a time.
@@ -265,8 +272,6 @@ def audio_features(
     -------
     F : np.ndarray [shape=(n_bins, n_frames)], float32, ``n_frames = 1 + len(y) // hop``
     """
-    from .features import log_cqt
-
     hop = config.hop_length
     n_frames = 1 + len(y) // hop
     per_block = max(1, int(block_seconds * config.sr) // hop)
@@ -279,7 +284,7 @@ def audio_features(
         # librosa pads the ends of a segment; margins make that padding irrelevant inside
         with warnings.catch_warnings():  # very short files: librosa's lowest octaves warn
             warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
-            F = log_cqt(seg, config=config, tuning=tuning)
+            F = log_cqt(seg, config=config, tuning=tuning, gain=gain)
         out[:, f0:f1] = F[:, f0 - a : f1 - a]
     return out
 
@@ -332,7 +337,7 @@ def decode(
     block_frames: int = 16384,
     overlap: int = 1024,
 ) -> np.ndarray:
-    """The most likely class path through the posteriors ``P`` (``librosa.sequence``).
+    """Decode the most likely class path through the posteriors ``P`` (``librosa.sequence``).
 
     Every class stays with probability ``self_transition`` and moves to each other class with an
     equal share of the rest. Long inputs are decoded in blocks of ``block_frames`` with
@@ -415,9 +420,11 @@ def segments(
 
 
 def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[Segment]:
-    """``(start, end, label, confidence)``: the mean posterior of ``label`` over the frames whose
-    centres (``k * hop_s``) fall in the segment (the nearest frame for a segment shorter than a
-    hop), rounded to 4 decimals.
+    """Return the segments with their confidence: ``(start, end, label, confidence)``.
+
+    The confidence is the mean posterior of ``label`` over the frames whose centres
+    (``k * hop_s``) fall in the segment (the nearest frame for a segment shorter than a hop),
+    rounded to 4 decimals.
 
     Examples
     --------
@@ -472,20 +479,18 @@ def predict(
     >>> chordscope.predict("song.wav")  # doctest: +SKIP
     [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
     """
-    import time
-
     if not min_duration >= 0:
         raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
     if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
         raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
     rec = load_recogniser(model)
     t = [time.perf_counter()]
-    y = load_audio(path, sr=rec.config.sr)
+    y = load_audio(path, sr=rec.config.sr, peak=rec.peak)
     t.append(time.perf_counter())
     if tuning == "auto":
         tuning = estimate_tuning(y, rec.config.sr)
     t.append(time.perf_counter())
-    F = audio_features(y, rec.config, tuning=tuning)
+    F = audio_features(y, rec.config, tuning=tuning, gain=rec.gain)
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
@@ -528,12 +533,16 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the chord file was written (``error`` is ``None``)."""
         return self.error is None
 
 
 def _audio_inputs(paths):
-    """``(path, None)`` for each file to label: each path as given, a folder as its audio files
-    (sorted, not recursive); ``(folder, InputError)`` for a folder without any."""
+    """Yield ``(path, None)`` for each file to label.
+
+    Each path is taken as given, a folder as its audio files (sorted, not recursive); a folder
+    without any yields ``(folder, InputError)``.
+    """
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
@@ -559,15 +568,14 @@ def predict_files(
     metadata: dict | None = None,
     on_result: Callable[[FileResult], object] | None = None,
 ) -> list[FileResult]:
-    """Label the chords of audio files and write each to a chord file (what ``chordscope
-    predict`` does).
+    """Label the chords of audio files and write each to a chord file.
 
-    Every file is labelled by :func:`predict` and written to ``<out_dir>/<stem><suffix>``
-    (``out_dir`` defaults to the audio's own folder) by the format's writer in
-    :data:`chordscope.io.CHORD_FORMATS`. A file that cannot be read, decoded or written does
-    not stop the others: its :class:`~chordscope.errors.ChordscopeError` is kept in its
-    :class:`FileResult`. Mistakes that concern every file (a setting, the model, ``out_dir``)
-    raise before any file is read.
+    This is what ``chordscope predict`` does. Every file is labelled by :func:`predict` and
+    written to ``<out_dir>/<stem><suffix>`` (``out_dir`` defaults to the audio's own folder) by
+    the format's writer in :data:`chordscope.io.CHORD_FORMATS`. A file that cannot be read,
+    decoded or written does not stop the others: its :class:`~chordscope.errors.ChordscopeError`
+    is kept in its :class:`FileResult`. Mistakes that concern every file (a setting, the model,
+    ``out_dir``) raise before any file is read.
 
     Parameters
     ----------
@@ -605,8 +613,6 @@ def predict_files(
     >>> [str(r.error) for r in results if not r.ok]  # doctest: +SKIP
     []
     """
-    from .io import chord_format
-
     fmt = chord_format(format)
     if not 0 < self_transition < 1:
         raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")

@@ -33,7 +33,7 @@ from .generalise import generalisation_matrix
 from .io import publish_mode, save_model, write_csv, write_json, write_lab, write_wav
 from .models import n_params
 from .report import write_generalisation_report, write_report, write_sweep_report
-from .synth import SYNTHS, add_noise, render, reverb, soundfont_path
+from .synth import SR, SYNTHS, add_noise, render, reverb, soundfont_path
 from .tutorial import Recipe, get_recipe, train_tutorial
 from .tutorial_data import draw_batches, make_batch, streams, test_noise, tutorial_inputs
 
@@ -71,7 +71,7 @@ def versions() -> dict:
 
 
 def machine() -> dict:
-    """The machine a result was computed on."""
+    """Describe the machine a result is computed on."""
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -113,8 +113,7 @@ def output_folder(out, *, force: bool = False):
 
 
 def _figures(folder: Path, result, inputs, model) -> None:
-    """The tutorial's figures for one trained model."""
-
+    """Save the tutorial's figures for one trained model in ``folder/figures``."""
     figs = folder / "figures"
     # a batch as the tutorial shows it: the first examples of each half
     plan = draw_batches(streams(result.seeds[0])["validation"], 1)
@@ -419,6 +418,8 @@ def train_recogniser(
     result = train_chords(config, out, resume=resume, force=force, shards=shards, progress=progress)
     if result.rank == 0:
         write_recogniser_run(result)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()  # every rank returns once the folder is complete
     return result
 
 
@@ -495,7 +496,7 @@ def write_synth(
     synth: str = "additive",
     seed: int = 0,
     duration: float = 2.0,
-    sr: int = 16000,
+    sr: int = SR,
     program: int = 0,
     soundfont: str = "fluidr3",
     random_voicing: bool = False,

@@ -1,5 +1,7 @@
-"""Training songs that move and sound like music: progressions people write, voiced as players
-voice them, over bass lines with passing notes, with a lead line, layered instruments and drums.
+"""Training songs that move and sound like music.
+
+Progressions people write, voiced as players voice them, over bass lines with passing notes,
+with a lead line, layered instruments and drums.
 
 Conventions
 -----------
@@ -37,7 +39,7 @@ import numpy as np
 
 from .chords import PITCH_NAMES, parse_label, quality_intervals, voicing
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
-from .synth import midi_notes, midi_to_hz, normalise_peak, render_midi
+from .synth import SR, midi_notes, midi_to_hz, normalise_peak, render_midi
 
 __all__ = [
     "MusicSong",
@@ -223,7 +225,7 @@ def progression(rng: np.random.Generator, n_chords: int = 16) -> tuple[str, str,
 
 
 def _seventh_of(iv: int, quality: str, minor: bool) -> str:
-    """The diatonic seventh chord on degree ``iv`` of a loop (dominant on V, else maj7 / min7)."""
+    """Return the diatonic seventh on degree ``iv`` of a loop (dominant on V, else maj7 / min7)."""
     if quality == "maj":
         return "7" if (iv == 7 or (iv == 10 and minor)) else "maj7"
     return {"min": "min7", "dim": "hdim7"}.get(quality, quality)
@@ -309,7 +311,7 @@ def voice(label: str, style: str, rng: np.random.Generator, *, bass_iv: int = 0)
 
 
 def _comp(pitches, start, end, beat, pattern, rng, vel):
-    """Notes of one chord instrument over one chord: ``pattern`` = block, stabs, arpeggio, strum."""
+    """Play one chord on the chord instrument: ``pattern`` = block, stabs, arpeggio, strum."""
     notes = []
     if pattern == "block":
         spread = 0.015 * rng.random()
@@ -351,7 +353,7 @@ def _comp(pitches, start, end, beat, pattern, rng, vel):
 
 
 def _bass(root, bass_iv, ivs, nxt_root, start, end, beat, style, rng):
-    """A bass line over one chord: roots, root-fifth, walking with approach notes, or octaves."""
+    """Play a bass line on one chord: roots, root-fifth, walking with approach notes, or octaves."""
     low = 28 + (root + bass_iv - 4) % 12  # E1..D#2
     n_beats = max(1, int(round((end - start) / beat)))
     if style == "roots":
@@ -442,7 +444,7 @@ def _slash(label: str) -> int:
 
 
 def _melody(body, beat, tonic, scale, rng):
-    """A lead line: chord tones on strong beats, passing or neighbour scale tones between."""
+    """Play a lead line: chord tones on strong beats, passing or neighbour scale tones between."""
     notes, prev = [], 72 + tonic % 12
     for start, end, lab in body:
         root, ivs = _tones(lab)
@@ -521,8 +523,10 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
 
 
 def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
-    """Chords struck once and left to ring (0.8–3 s), with silences (``N``) between them, as
-    in recordings of single chords."""
+    """Compose a song of single chords, as in recordings of single chords.
+
+    Each chord is struck once and left to ring (0.8–3 s), with silences (``N``) between them.
+    """
     program = int(rng.choice(RINGING_PROGRAMS))
     style = str(rng.choice(["guitar", "close", "spread"]))
     chords, notes, t = [(0.0, lead_in, "N")], [], lead_in
@@ -583,7 +587,7 @@ def additive_track(notes, *, duration: float, sr: int, rng: np.random.Generator)
 def render_music(
     song: MusicSong,
     *,
-    sr: int = 16000,
+    sr: int = SR,
     soundfont: str = "fluidr3",
     additive: tuple = (),
     rng: np.random.Generator | None = None,
@@ -669,8 +673,10 @@ class Song:
 
 
 def play_song(song: Song, rng: np.random.Generator, *, lead_in: float, tail: float) -> Song:
-    """Fill ``song.notes``: the chord instrument (block or arpeggio), a bass line on the roots
-    (if ``song.bass_program`` is not ``None``) and, if ``song.drums``, kick, snare and hi-hat.
+    """Fill ``song.notes``: the chord instrument, a bass line and drums.
+
+    The chord instrument plays blocks or arpeggios; the bass line on the roots plays if
+    ``song.bass_program`` is not ``None``; kick, snare and hi-hat play if ``song.drums``.
 
     Plays the evaluation set's songs (:func:`chordscope.evalset.compose_song`) and the simple
     training songs (:func:`training_song`).
@@ -744,8 +750,9 @@ def training_song(
     roots=tuple(range(12)),
     octaves=(3, 4),
 ) -> Song:
-    """A random song for training: chords drawn uniformly over roots and by weight over
-    qualities (not a key), played like an evaluation song.
+    """Draw a random song for training, played like an evaluation song.
+
+    Chords are drawn uniformly over roots and by weight over qualities (not from a key).
 
     Compared with :func:`compose_song`: any root and quality in any order, chords of 1 to 8
     beats, rests (``N``) inside the song, the chord instrument in one of ``octaves`` per chord,
@@ -804,7 +811,7 @@ def training_song(
     return play_song(song, rng, lead_in=lead_in, tail=tail)
 
 
-def render_song(song: Song, *, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+def render_song(song: Song, *, sr: int = SR, soundfont: str = "fluidr3") -> np.ndarray:
     """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
     import pretty_midi
 

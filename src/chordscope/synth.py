@@ -16,9 +16,15 @@ same generator state, same audio. :func:`add_noise` adds white or pink noise at 
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 from .errors import ParameterError
+from .features import SR
 
 __all__ = [
     "sine",
@@ -55,8 +61,8 @@ def _time(duration: float, sr: int) -> np.ndarray:
     return np.arange(int(sr * duration))
 
 
-def sine(frequency: float, *, duration: float = 1.0, sr: int = 16000, gain: float = 0.5):
-    """A sine tone ``gain * sin(2 pi f t / sr)``, starting at phase 0.
+def sine(frequency: float, *, duration: float = 1.0, sr: int = SR, gain: float = 0.5):
+    """Return a sine tone ``gain * sin(2 pi f t / sr)``, starting at phase 0.
 
     Returns
     -------
@@ -71,7 +77,7 @@ def sine(frequency: float, *, duration: float = 1.0, sr: int = 16000, gain: floa
     return gain * np.sin(2.0 * np.pi * frequency * t / sr)
 
 
-def sine_chord(frequencies, *, duration: float = 1.0, sr: int = 16000, gain: float = 0.5):
+def sine_chord(frequencies, *, duration: float = 1.0, sr: int = SR, gain: float = 0.5):
     """Sum of one sine per frequency, each of amplitude ``gain`` (the tutorial's ``chord_wave``).
 
     Parameters
@@ -124,7 +130,7 @@ def additive_partials(f0: float, sr: int, rng: np.random.Generator) -> dict:
 
 
 def additive_envelope(t, attack: float, decay: float):
-    """The ``additive`` envelope at times ``t`` (seconds after the onset)."""
+    """Return the ``additive`` envelope at times ``t`` (seconds after the onset)."""
     t = np.asarray(t, dtype=float)
     return np.where(t < 0, 0.0, np.minimum(t / attack, 1.0) * np.exp(-decay * np.maximum(t, 0)))
 
@@ -139,8 +145,11 @@ def _additive_note(f0, n, sr, rng, velocity):
 
 
 def _pluck_note(f0, n, sr, rng, velocity):
-    """Karplus–Strong: a noise burst through a delay line with a two-point loss filter and a
-    linear-interpolation fractional delay, computed one period (block) at a time."""
+    """Synthesise one plucked note by Karplus–Strong.
+
+    A noise burst goes through a delay line with a two-point loss filter and a
+    linear-interpolation fractional delay, computed one period (block) at a time.
+    """
     delay = sr / f0  # the loop's total delay in samples
     S = min(0.5, 55.0 / f0)  # loss filter (1 - S, S): a lighter damping for high notes
     N = int(np.floor(delay - S))
@@ -167,7 +176,7 @@ def render(
     *,
     synth: str = "additive",
     duration: float = 1.0,
-    sr: int = 16000,
+    sr: int = SR,
     gain: float = 0.5,
     rng: np.random.Generator | None = None,
     program: int = 0,
@@ -248,7 +257,7 @@ def add_noise(y, snr_db: float, *, kind: str = "white", rng: np.random.Generator
     --------
     >>> y = np.sin(np.arange(16000) / 5.0)
     >>> z = add_noise(y, 10.0, rng=np.random.default_rng(0))
-    >>> round(10 * np.log10(np.mean(y**2) / np.mean((z - y) ** 2)), 6)
+    >>> round(float(10 * np.log10(np.mean(y**2) / np.mean((z - y) ** 2))), 6)
     10.0
     """
     try:
@@ -274,7 +283,7 @@ def add_noise(y, snr_db: float, *, kind: str = "white", rng: np.random.Generator
 
 
 def reverb(
-    y, *, sr: int = 16000, rt60: float = 0.5, wet: float = 0.3, rng: np.random.Generator
+    y, *, sr: int = SR, rt60: float = 0.5, wet: float = 0.3, rng: np.random.Generator
 ) -> np.ndarray:
     """Convolve with exponentially decaying noise (60 dB down after ``rt60`` s); same length.
 
@@ -295,7 +304,7 @@ def reverb(
 
 
 def midi_notes(notes, *, program: int = 0, is_drum: bool = False, offset: float = 0.0):
-    """A ``pretty_midi.Instrument`` playing ``[(pitch, start, end, velocity), ...]``.
+    """Return a ``pretty_midi.Instrument`` playing ``[(pitch, start, end, velocity), ...]``.
 
     Velocities in (0, 1] become MIDI velocities 1..127; times are shifted by ``offset``.
     """
@@ -315,12 +324,13 @@ def midi_notes(notes, *, program: int = 0, is_drum: bool = False, offset: float 
 
 
 def soundfont_path(soundfont: str = "fluidr3") -> str:
-    """Path of a SoundFont: ``"fluidr3"`` (Debian's FluidR3_GM), ``"timgm6mb"`` (shipped with
+    """Return the path of a SoundFont.
+
+    ``soundfont`` is ``"fluidr3"`` (Debian's FluidR3_GM), ``"timgm6mb"`` (shipped with
     pretty_midi), ``"opl3"`` (Debian's OPL-3_FM_128M, the held-out SoundFont of
     :mod:`chordscope.heldout`) or a path to any ``.sf2``/``.sf3`` file, checked to be a
-    SoundFont."""
-    from pathlib import Path
-
+    SoundFont.
+    """
     if soundfont == "fluidr3":
         path = Path(FLUIDR3)
     elif soundfont == "opl3":
@@ -351,7 +361,7 @@ def render_soundfont(
     program: int = 0,
     soundfont: str = "fluidr3",
     duration: float = 1.0,
-    sr: int = 16000,
+    sr: int = SR,
     gain: float = 0.5,
 ) -> np.ndarray:
     """Render notes with a General-MIDI instrument of a SoundFont, through the FluidSynth program.
@@ -367,7 +377,6 @@ def render_soundfont(
         For a program outside 0..127, a missing or invalid SoundFont, or a missing ``fluidsynth``
         program (``apt-get install fluidsynth``).
     """
-
     if (
         isinstance(program, bool)
         or not isinstance(program, (int, np.integer))
@@ -384,17 +393,12 @@ def render_soundfont(
     return y * (2 * gain / peak) if peak > 0 else y
 
 
-def render_midi(pm, *, duration: float, sr: int = 16000, soundfont: str = "fluidr3") -> np.ndarray:
+def render_midi(pm, *, duration: float, sr: int = SR, soundfont: str = "fluidr3") -> np.ndarray:
     """Render a ``pretty_midi.PrettyMIDI`` with the ``fluidsynth`` program, offline.
 
     Reverb and chorus are off, so the same MIDI always gives the same samples. The result is
     mono, ``int(sr * duration)`` samples long, not normalised.
     """
-    import shutil
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
     from scipy.io import wavfile
 
     sf2 = soundfont_path(soundfont)

@@ -122,7 +122,7 @@ def get_recipe(name: str, **overrides) -> Recipe:
 
 
 def initial_weights(seed: int, recipe: Recipe, model: SeedCNN | None = None) -> dict:
-    """Initial weights of seed ``seed`` under ``recipe``, from the seed's ``init`` stream.
+    """Draw the initial weights of seed ``seed`` under ``recipe`` from the seed's ``init`` stream.
 
     Returns
     -------
