@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -261,3 +262,22 @@ def test_synth_not_a_soundfont(tmp_path, capsys):
     )
     assert "not a SoundFont" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_an_unexpected_failure_is_one_line_and_a_traceback_file(monkeypatch, capsys):
+    """A bug (not a ChordscopeError) prints one line naming a file with the traceback; exit 3."""
+    import chordscope.runs
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(chordscope.runs, "run_experiment", broken)
+    assert main(["run", "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("chordscope: internal error: ZeroDivisionError: division by zero (")
+    path = Path(err.split("please report it with ")[1].rstrip(")\n"))
+    try:
+        assert "Traceback" in path.read_text() and "broken" in path.read_text()
+    finally:
+        path.unlink()

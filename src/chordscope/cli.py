@@ -20,6 +20,7 @@ from .errors import ChordscopeError
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3  # a failure chordscope did not expect: a bug to report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +65,7 @@ def _cmd_run(args) -> int:
         force=args.force,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
+        threads=args.threads,
     )
     if not args.quiet:
         m = json.loads((out / "metrics.json").read_text())
@@ -91,6 +93,7 @@ def _cmd_sweep(args) -> int:
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         explain=args.explain,
+        threads=args.threads,
     )
     if not args.quiet:
         s = json.loads((out / "sweep.json").read_text())
@@ -240,6 +243,7 @@ def _cmd_train(args) -> int:
         args.out,
         resume=args.resume,
         force=args.force,
+        threads=args.threads,
     ).out
     if not args.quiet and int(os.environ.get("RANK", 0)) == 0:
         m = json.loads((out / "metrics.json").read_text())
@@ -288,6 +292,7 @@ def _cmd_predict(args) -> int:
         tuning=tuning,
         metadata={"tuning": args.tuning},  # JAMS records --tuning as typed
         on_result=show,
+        threads=args.threads,
     )
     return 1 if any(not r.ok for r in results) else 0
 
@@ -350,6 +355,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"chordscope {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def threads(sp, default):
+        sp.add_argument(
+            "--threads",
+            type=int,
+            help=f"torch threads (default: {default}; CHORDSCOPE_THREADS or OMP_NUM_THREADS win)",
+        )
+
     def common(sp, recipe_default="robust"):
         sp.add_argument("--recipe", default=recipe_default, help="robust (default) or seed")
         sp.add_argument("--out", help="output folder (default under runs/)")
@@ -357,6 +369,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
         sp.add_argument("--steps-per-epoch", type=int, help="override the recipe's steps per epoch")
         sp.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+        threads(sp, "1: the network is too small to share")
 
     run = sub.add_parser("run", help="train the tutorial's network once and write a run folder")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -443,6 +456,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--force", action="store_true", help="replace a finished run")
     tr.add_argument("--out", required=True, help="run folder")
     tr.add_argument("--quiet", action="store_true")
+    threads(tr, "the cores not busy with other programs")
     tr.set_defaults(func=_cmd_train)
 
     pr = sub.add_parser("predict", help="label chords in audio files (.lab, JAMS or CSV)")
@@ -469,6 +483,7 @@ def _parser() -> argparse.ArgumentParser:
         help="auto (estimate, default) or the recording's offset from A440 in semitones",
     )
     pr.add_argument("--quiet", action="store_true")
+    threads(pr, "the cores not busy with other programs")
     pr.set_defaults(func=_cmd_predict)
 
     ge = sub.add_parser(
@@ -496,6 +511,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _save_traceback() -> str:
+    """Write the current exception's traceback to a file; return its path (or a note)."""
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exc())
+    try:
+        fd, path = tempfile.mkstemp(prefix="chordscope-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"chordscope {__version__}, python {sys.version.split()[0]}\n{text}")
+    except OSError:
+        return "no traceback file: the temporary folder is not writable"
+    return path
+
+
 def main(argv=None) -> int:
     """Entry point of the ``chordscope`` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -506,6 +536,15 @@ def main(argv=None) -> int:
     except ChordscopeError as exc:
         print(f"chordscope: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001  (a bug: one line, the traceback in a file)
+        where = _save_traceback()
+        first = (str(exc).splitlines() or [""])[0][:200]
+        print(
+            f"chordscope: internal error: {type(exc).__name__}: {first} "
+            f"(please report it with {where})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         if args.command == "train":
             print("chordscope: interrupted; checkpoint saved, --resume continues", file=sys.stderr)

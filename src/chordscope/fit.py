@@ -45,6 +45,7 @@ from .io import atomic_write_bytes, read_json, write_json
 from .models import RECOGNISERS, build_model, n_params, recogniser_architecture
 from .musicdata import augment, excerpts
 from .musicdata import song_pool as music_pool
+from .threads import choose_threads, using_threads
 
 __all__ = [
     "TrainConfig",
@@ -451,6 +452,7 @@ def train_chords(
     force: bool = False,
     shards: int = 1,
     progress=None,
+    threads: int | None = None,
 ) -> FitResult:
     """Train a recogniser (``config.model``), checkpointing into ``out`` (see module docs).
 
@@ -466,11 +468,18 @@ def train_chords(
     force : bool  replace a finished run in ``out``
     shards : int  split each batch into this many shards, as that many DDP ranks would
     progress : callable, optional  called with the number of steps done
+    threads : int, optional  torch threads (default: the free cores, see
+        :mod:`chordscope.threads`; the environment wins)
 
     Returns
     -------
     FitResult
     """
+    with using_threads(choose_threads("fit", threads)):
+        return _train(config, out, resume, force, shards, progress)
+
+
+def _train(config, out, resume, force, shards, progress) -> FitResult:
     out = Path(out)
     shards = valid_positive_int("shards", shards)
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ

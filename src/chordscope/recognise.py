@@ -38,6 +38,7 @@ import numpy as np
 from .errors import ChordscopeError, InputError, ModelFileError, OutputError, ParameterError
 from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, log_cqt
 from .io import Segment, chord_format, load_model
+from .threads import choose_threads, using_threads
 
 __all__ = [
     "Recogniser",
@@ -451,6 +452,7 @@ def predict(
     tuning="auto",
     return_confidence: bool = False,
     return_timing: bool = False,
+    threads: int | None = None,
 ):
     """Chord segments of an audio file.
 
@@ -465,6 +467,8 @@ def predict(
     return_confidence : bool  add each segment's confidence: the mean posterior of its label
         over its frames (what JAMS and CSV outputs store)
     return_timing : bool  also return the seconds spent per stage
+    threads : int, optional  torch threads for the network (default: the free cores, see
+        :mod:`chordscope.threads`; the environment wins)
 
     Returns
     -------
@@ -494,7 +498,8 @@ def predict(
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
-    P = posteriors(rec, F)
+    with using_threads(choose_threads("predict", threads)):
+        P = posteriors(rec, F)
     silent_frames(P, F, rec.labels)
     t.append(time.perf_counter())
     best = decode(P, self_transition=self_transition)
@@ -567,6 +572,7 @@ def predict_files(
     tuning="auto",
     metadata: dict | None = None,
     on_result: Callable[[FileResult], object] | None = None,
+    threads: int | None = None,
 ) -> list[FileResult]:
     """Label the chords of audio files and write each to a chord file.
 
@@ -602,7 +608,8 @@ def predict_files(
     ------
     ParameterError  for an unknown format or a setting out of range
     ModelFileError  for a model that cannot be loaded
-    OutputError  for an ``out_dir`` that cannot be created or written
+    OutputError  for an ``out_dir`` that cannot be created or written, or two inputs that would
+        write the same file (``a.wav`` and ``a.flac``): nothing is written then
 
     Examples
     --------
@@ -621,18 +628,30 @@ def predict_files(
     if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
         raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
     rec = load_recogniser(model)
+    out_dir = Path(out_dir) if out_dir is not None else None
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    threads = choose_threads("predict", threads)  # once for all the files
+    work = list(_audio_inputs(inputs))
+    claimed = {}
+    for src, error in work:  # two inputs must not write one file (a.wav and a.flac)
+        if error is None:
+            dest = (out_dir if out_dir is not None else src.parent) / f"{src.stem}{fmt.suffix}"
+            if dest in claimed:
+                raise OutputError(
+                    f"{claimed[dest]} and {src} would both be written to {dest}; "
+                    "label them into different folders (-o)"
+                )
+            claimed[dest] = src
     if out_dir is not None:
-        out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
         if not os.access(out_dir, os.W_OK):
             raise OutputError(f"cannot write to {out_dir}: permission denied")
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
     results = []
-    for src, error in _audio_inputs(inputs):
+    for src, error in work:
         if error is not None:  # a folder without audio files
             result = FileResult(source=src, error=error)
         else:
@@ -653,6 +672,7 @@ def predict_files(
                     min_duration=min_duration,
                     tuning=tuning,
                     return_confidence=fmt.confidence,
+                    threads=threads,
                 )
                 fmt.write(dest, segs, metadata=settings)
             except ChordscopeError as exc:

@@ -149,6 +149,7 @@ def run_experiment(
     epochs: int | None = None,
     steps_per_epoch: int | None = None,
     progress=None,
+    threads: int | None = None,
 ) -> Path:
     """Train the tutorial's network once and write a complete run folder.
 
@@ -166,6 +167,8 @@ def run_experiment(
         Override the recipe's.
     progress : callable, optional
         Called with the number of steps done after each epoch.
+    threads : int, optional
+        Torch threads (:func:`chordscope.threads.choose_threads`).
 
     Returns
     -------
@@ -176,7 +179,7 @@ def run_experiment(
     out = Path(out) if out is not None else Path("runs") / f"{recipe.name}-seed{seed}"
     with output_folder(out, force=force) as tmp:
         inputs = tutorial_inputs()
-        result = train_tutorial([seed], recipe, inputs=inputs, progress=progress)
+        result = train_tutorial([seed], recipe, inputs=inputs, progress=progress, threads=threads)
         model = result.model(0)
         meta = {
             "vocabulary": _vocab_json(),
@@ -337,6 +340,7 @@ def run_sweep(
     steps_per_epoch: int | None = None,
     explain: bool = False,
     progress=None,
+    threads: int | None = None,
 ) -> Path:
     """Train seeds ``first_seed .. first_seed + n_seeds - 1`` as one batched model.
 
@@ -355,7 +359,7 @@ def run_sweep(
     out = Path(out) if out is not None else Path("runs") / f"sweep-{recipe.name}-{n_seeds}"
     with output_folder(out, force=force) as tmp:
         seeds = list(range(first_seed, first_seed + n_seeds))
-        result = train_tutorial(seeds, recipe, progress=progress)
+        result = train_tutorial(seeds, recipe, progress=progress, threads=threads)
         per_seed = [
             {
                 "seed": s,
@@ -404,6 +408,7 @@ def train_recogniser(
     force: bool = False,
     shards: int = 1,
     progress=None,
+    threads: int | None = None,
 ) -> FitResult:
     """Train a recogniser (:func:`chordscope.fit.train_chords`) and write its run folder.
 
@@ -415,7 +420,9 @@ def train_recogniser(
     -------
     FitResult
     """
-    result = train_chords(config, out, resume=resume, force=force, shards=shards, progress=progress)
+    result = train_chords(
+        config, out, resume=resume, force=force, shards=shards, progress=progress, threads=threads
+    )
     if result.rank == 0:
         write_recogniser_run(result)
     if torch.distributed.is_available() and torch.distributed.is_initialized():

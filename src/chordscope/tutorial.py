@@ -28,6 +28,7 @@ import torch
 
 from .errors import ParameterError, valid_choice, valid_non_negative_int, valid_positive_int
 from .models import SeedCNN, glorot_limit
+from .threads import choose_threads, using_threads
 from .tutorial_data import BatchPlan, TutorialInputs, draw_batches, make_batch, streams, test_noise
 from .tutorial_data import tutorial_inputs as _tutorial_inputs
 
@@ -293,7 +294,6 @@ class TrainResult:
         return model
 
 
-@torch.inference_mode()
 def train_tutorial(
     seeds,
     recipe: Recipe | str = "robust",
@@ -302,6 +302,7 @@ def train_tutorial(
     eval_every: int = 100,
     n_test_patterns: int = 100,
     progress=None,
+    threads: int | None = None,
 ) -> TrainResult:
     """Train one tutorial network per seed, all seeds as one batched model.
 
@@ -318,6 +319,8 @@ def train_tutorial(
         Noise patterns of the test set; it holds ``24 * n_test_patterns`` examples.
     progress : callable, optional
         Called with the number of steps done after each epoch.
+    threads : int, optional
+        Torch threads (default: one, see :mod:`chordscope.threads`; the environment wins).
 
     Returns
     -------
@@ -329,6 +332,12 @@ def train_tutorial(
     >>> res.conv.shape, res.test_accuracy.shape
     ((2, 4, 1, 5, 3), (2,))
     """
+    work = "sweep" if np.size(seeds) > 1 else "tutorial"
+    with using_threads(choose_threads(work, threads)), torch.inference_mode():
+        return _train(seeds, recipe, inputs, eval_every, n_test_patterns, progress)
+
+
+def _train(seeds, recipe, inputs, eval_every, n_test_patterns, progress) -> TrainResult:
     t0 = time.perf_counter()
     seeds = [valid_non_negative_int("seed", s) for s in np.atleast_1d(seeds).tolist()]
     if not seeds:
