@@ -23,6 +23,13 @@ $(STAMP): pyproject.toml constraints.txt
 				opl3-soundfont >/dev/null; } || \
 				echo "warning: apt-get could not install opl3-soundfont: held-out tests will skip"; \
 		else echo "warning: opl3-soundfont missing and not root: held-out tests will skip"; fi; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium and chromium-driver, for the browser tests (apt)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				chromium chromium-driver >/dev/null; } || \
+				echo "warning: apt-get could not install chromium: browser tests will skip"; \
+		else echo "warning: chromium / chromium-driver missing and not root: browser tests will skip"; fi; }
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 		echo "python3 -m venv failed; installing python3-venv (needs root)"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }

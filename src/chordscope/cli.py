@@ -280,7 +280,10 @@ def _cmd_predict(args) -> int:
         if result.error is not None:
             print(f"chordscope: error: {result.error}", file=sys.stderr)
         elif not args.quiet:
-            print(f"{result.source} -> {result.destination} ({len(result.segments)} segments)")
+            page = f", page {result.page}" if result.page else ""
+            print(
+                f"{result.source} -> {result.destination} ({len(result.segments)} segments{page})"
+            )
 
     results = predict_files(
         args.audio,
@@ -293,6 +296,8 @@ def _cmd_predict(args) -> int:
         metadata={"tuning": args.tuning},  # JAMS records --tuning as typed
         on_result=show,
         threads=args.threads,
+        html=args.html,
+        audio_mode=args.audio_mode,
     )
     return 1 if any(not r.ok for r in results) else 0
 
@@ -335,6 +340,39 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _cmd_view(args) -> int:
+    from .evaluate import chord_scores
+    from .features import CHORD_CQT, SR
+    from .io import Segment, read_chords
+    from .page import write_prediction_page
+    from .recognise import audio_features, load_audio
+
+    def segments(path):
+        intervals, labels = read_chords(path)
+        return [
+            Segment(float(s), float(e), lab) for (s, e), lab in zip(intervals, labels, strict=True)
+        ]
+
+    estimate = segments(args.labels)
+    reference = segments(args.ref) if args.ref else None
+    y = load_audio(args.audio, sr=SR)
+    features = audio_features(y, CHORD_CQT)
+    scores = None
+    if reference is not None:
+        scores, _ = chord_scores(
+            [s[:2] for s in reference], [s[2] for s in reference],
+            [s[:2] for s in estimate], [s[2] for s in estimate],
+        )  # fmt: skip
+    out = Path(args.output) if args.output else Path(args.labels).with_suffix(".html")
+    write_prediction_page(
+        out, args.audio, estimate, features=features, reference=reference, scores=scores,
+        duration=len(y) / SR, audio_mode=args.audio_mode,
+    )  # fmt: skip
+    if not args.quiet:
+        print(out)
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .report import write_generalisation_report, write_report, write_sweep_report
 
@@ -360,6 +398,15 @@ def _parser() -> argparse.ArgumentParser:
             "--threads",
             type=int,
             help=f"torch threads (default: {default}; CHORDSCOPE_THREADS or OMP_NUM_THREADS win)",
+        )
+
+    def audio_option(sp):
+        sp.add_argument(
+            "--audio",
+            dest="audio_mode",
+            default="auto",
+            choices=("auto", "embed", "link"),
+            help="the page embeds the audio (auto: files up to 20 MB) or links it",
         )
 
     def common(sp, recipe_default="robust"):
@@ -483,6 +530,12 @@ def _parser() -> argparse.ArgumentParser:
         help="auto (estimate, default) or the recording's offset from A440 in semitones",
     )
     pr.add_argument("--quiet", action="store_true")
+    pr.add_argument(
+        "--html",
+        action="store_true",
+        help="also write NAME.html: the chords over time under a chromagram, with the audio",
+    )
+    audio_option(pr)
     threads(pr, "the cores not busy with other programs")
     pr.set_defaults(func=_cmd_predict)
 
@@ -495,6 +548,17 @@ def _parser() -> argparse.ArgumentParser:
     ge.add_argument("--out", required=True, help="output folder")
     ge.add_argument("--quiet", action="store_true")
     ge.set_defaults(func=_cmd_generalise)
+
+    vi = sub.add_parser(
+        "view", help="write the page of a recording and its chords (and a reference)"
+    )
+    vi.add_argument("audio", help="the recording")
+    vi.add_argument("labels", help="its chords (.lab, .jams or .csv), e.g. from predict")
+    vi.add_argument("--ref", help="reference chords: adds a lane, the errors and the scores")
+    vi.add_argument("-o", "--output", help="the page (default: LABELS with .html)")
+    audio_option(vi)
+    vi.add_argument("--quiet", action="store_true")
+    vi.set_defaults(func=_cmd_view)
 
     sc = sub.add_parser(
         "score", help="score chord estimates against references with mir_eval (.lab, JAMS, CSV)"

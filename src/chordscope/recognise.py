@@ -38,6 +38,7 @@ import numpy as np
 from .errors import ChordscopeError, InputError, ModelFileError, OutputError, ParameterError
 from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, log_cqt
 from .io import Segment, chord_format, load_model
+from .page import write_prediction_page
 from .threads import choose_threads, using_threads
 
 __all__ = [
@@ -453,6 +454,7 @@ def predict(
     return_confidence: bool = False,
     return_timing: bool = False,
     threads: int | None = None,
+    keep_features: Callable[[np.ndarray], object] | None = None,
 ):
     """Chord segments of an audio file.
 
@@ -469,6 +471,8 @@ def predict(
     return_timing : bool  also return the seconds spent per stage
     threads : int, optional  torch threads for the network (default: the free cores, see
         :mod:`chordscope.threads`; the environment wins)
+    keep_features : callable, optional  called with the log-CQT ``(n_bins, n_frames)`` the
+        network saw (for a picture of it: :func:`chordscope.page.write_prediction_page`)
 
     Returns
     -------
@@ -495,6 +499,8 @@ def predict(
         tuning = estimate_tuning(y, rec.config.sr)
     t.append(time.perf_counter())
     F = audio_features(y, rec.config, tuning=tuning, gain=rec.gain)
+    if keep_features is not None:
+        keep_features(F)
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
@@ -529,12 +535,14 @@ class FileResult:
     destination : Path or None  the chord file written; ``None`` when nothing was written
     segments : list of Segment or None  what was written
     error : ChordscopeError or None  why nothing was written (one line, naming the file)
+    page : Path or None  the prediction page (``html=True``)
     """
 
     source: Path
     destination: Path | None = None
     segments: list | None = None
     error: ChordscopeError | None = None
+    page: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -573,6 +581,8 @@ def predict_files(
     metadata: dict | None = None,
     on_result: Callable[[FileResult], object] | None = None,
     threads: int | None = None,
+    html: bool = False,
+    audio_mode: str = "auto",
 ) -> list[FileResult]:
     """Label the chords of audio files and write each to a chord file.
 
@@ -599,6 +609,10 @@ def predict_files(
         ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``
     on_result : callable, optional  called with each :class:`FileResult` as soon as its file
         is done (to print progress)
+    threads : int, optional  as for :func:`predict` (chosen once for all the files)
+    html : bool  also write ``<stem>.html`` beside each chord file: the prediction page of
+        :func:`chordscope.page.write_prediction_page` (audio, chromagram, chords, confidence)
+    audio_mode : str  how the page holds the audio: ``auto``, ``embed`` or ``link``
 
     Returns
     -------
@@ -631,6 +645,8 @@ def predict_files(
     out_dir = Path(out_dir) if out_dir is not None else None
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    if audio_mode not in ("auto", "embed", "link"):
+        raise ParameterError(f"audio_mode={audio_mode!r} must be auto, embed or link")
     threads = choose_threads("predict", threads)  # once for all the files
     work = list(_audio_inputs(inputs))
     claimed = {}
@@ -664,6 +680,7 @@ def predict_files(
                 "min_duration": min_duration,
             }
             settings.update(metadata or {})
+            kept = []
             try:
                 segs = predict(
                     src,
@@ -671,14 +688,23 @@ def predict_files(
                     self_transition=self_transition,
                     min_duration=min_duration,
                     tuning=tuning,
-                    return_confidence=fmt.confidence,
+                    return_confidence=fmt.confidence or html,
                     threads=threads,
+                    keep_features=kept.append if html else None,
                 )
+                page = None
+                if html:
+                    page = write_prediction_page(
+                        dest.with_suffix(".html"), src, segs, features=kept[0],
+                        audio_mode=audio_mode, title=src.name,
+                    )  # fmt: skip
+                    if not fmt.confidence:
+                        segs = [Segment(*s[:3]) for s in segs]
                 fmt.write(dest, segs, metadata=settings)
             except ChordscopeError as exc:
                 result = FileResult(source=src, error=exc)
             else:
-                result = FileResult(source=src, destination=dest, segments=segs)
+                result = FileResult(source=src, destination=dest, segments=segs, page=page)
         if on_result is not None:
             on_result(result)
         results.append(result)
