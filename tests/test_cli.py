@@ -281,3 +281,20 @@ def test_an_unexpected_failure_is_one_line_and_a_traceback_file(monkeypatch, cap
         assert "Traceback" in path.read_text() and "broken" in path.read_text()
     finally:
         path.unlink()
+
+
+def test_bare_chordscope_prints_usage(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: chordscope") and "chordscope predict" in out
+
+
+def test_every_subcommand_has_a_description_an_example_and_option_help():
+    from chordscope.cli import _parser
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(getattr(a, "choices", None), dict))
+    for name, sp in sub.choices.items():
+        text = sp.format_help()
+        assert sp.description and f"example:\n  chordscope {name}" in text, name
+        assert all(a.help for a in sp._actions), (name, [a.dest for a in sp._actions if not a.help])

@@ -388,8 +388,43 @@ def _cmd_report(args) -> int:
     return 0
 
 
+DESCRIPTION = (
+    "Train small, explainable CNN chord recognisers on synthesised audio, look inside them,\n"
+    "and label the chords of recordings."
+)
+#: One example per subcommand (command, what it does), shown at the end of its --help.
+EXAMPLES = {
+    "run": ("chordscope run --recipe seed --seed 3", "the tutorial's experiment"),
+    "sweep": (
+        "chordscope sweep --seeds 100 --recipe seed",
+        "how often the tutorial's recipe fails",
+    ),
+    "explain": ("chordscope explain runs/robust-seed0", "what each kernel learned"),
+    "synth": ('chordscope synth --sequence "C:maj A:min F:maj G:7" --out clips', ""),
+    "evalset": ("chordscope evalset --out evalset", "20 rendered songs with .lab files"),
+    "train": ("chordscope train --config train.toml --out runs/mine", ""),
+    "predict": ("chordscope predict song.flac --html", "song.lab and song.html"),
+    "view": ("chordscope view song.flac song.lab --ref reference.lab", ""),
+    "generalise": ("chordscope generalise --quick --out matrix", ""),
+    "score": ("chordscope score references/ labels/", "mir_eval, pooled by duration"),
+    "report": ("chordscope report runs/robust-seed0", ""),
+}
+
+
+def _example(name: str) -> str:
+    command, what = EXAMPLES[name]
+    return f"  {command:46} # {what}" if what else f"  {command}"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="chordscope", description=__doc__.splitlines()[0])
+    p = _Parser(
+        prog="chordscope",
+        description=DESCRIPTION,
+        epilog="examples:\n"
+        + "\n".join(_example(k) for k in ("run", "predict", "score"))
+        + "\n\n'chordscope COMMAND --help' describes one command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"chordscope {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -569,10 +604,23 @@ def _parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=_cmd_score)
 
     rep = sub.add_parser("report", help="(re)write report.html of a run, sweep or matrix folder")
-    rep.add_argument("run_dir")
+    rep.add_argument("run_dir", help="a run, sweep or generalise folder")
     rep.add_argument("--quiet", action="store_true")
     rep.set_defaults(func=_cmd_report)
+    for name, sp in sub.choices.items():  # a description, an example, help on every option
+        sp.description = next(a.help for a in sub._choices_actions if a.dest == name)
+        sp.epilog = f"example:\n{_example(name)}"
+        sp.formatter_class = argparse.RawDescriptionHelpFormatter
+        for action in sp._actions:
+            if action.help is None and action.dest in _OPTION_HELP:
+                action.help = _OPTION_HELP[action.dest]
     return p
+
+
+_OPTION_HELP = {
+    "quiet": "no progress bar, no summary",
+    "seed": "seed of every random draw (default 0): same seed, same result",
+}
 
 
 def _save_traceback() -> str:
@@ -591,8 +639,12 @@ def _save_traceback() -> str:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``chordscope`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Run the ``chordscope`` command; return the exit status."""
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `chordscope`: say what it can do
+        parser.print_help()
+        return EXIT_USAGE
+    args = parser.parse_args(argv)
     # librosa's CQT warns about its shortest internal FFT on 1-second clips; the result is right
     warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
     try:
