@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from chordscope.cli import main
 from chordscope.errors import OutputError, ParameterError
@@ -107,7 +108,12 @@ def test_predict_html_and_view_write_pages(tmp_path, song, capsys):
     assert data["reference"] is None and len(data["estimate"]) >= 3
     assert all(s["c"] is not None for s in data["estimate"])
     assert (out / "sequence.lab").read_text().count("\n") == len(data["estimate"])
-    assert main(["view", str(wav), str(out / "sequence.lab"), "--ref", str(lab), "--quiet"]) == 0
+    png = tmp_path / "figure.png"
+    argv = ["view", str(wav), str(out / "sequence.lab"), "--ref", str(lab), "--png", str(png)]
+    assert main([*argv, "--quiet"]) == 0
+    import matplotlib.image
+
+    assert matplotlib.image.imread(png).shape[1] >= 1000  # the static figure, 12 inches wide
     text = (out / "sequence.html").read_text()  # view's default: the labels' name
     assert _data(text)["reference"] is not None and "mir_eval metric" in text
 
@@ -187,3 +193,20 @@ def test_a_run_report_renders_in_chromium(tmp_path):
         assert _severe(driver) == []
     finally:
         driver.quit()
+
+
+def test_sonify_writes_audio_and_midi_at_the_chords_times(tmp_path, song):
+    import pretty_midi
+
+    wav, lab = song
+    out = tmp_path / "heard.wav"
+    assert main(["sonify", str(lab), "-o", str(out), "--quiet"]) == 0
+    y, sr = sf.read(out)
+    assert sr == SR and len(y) == 6 * SR  # three 2-second chords
+    pm = pretty_midi.PrettyMIDI(str(out.with_suffix(".mid")))
+    notes = sorted((n.start, n.pitch) for n in pm.instruments[0].notes)
+    assert notes[:3] == [(0.0, 60), (0.0, 64), (0.0, 67)] and (2.0, 69) in notes  # C, then A:min
+    spectrum = np.abs(np.fft.rfft(y[SR // 2 : SR + SR // 2]))  # one second inside C:maj
+    peak = np.fft.rfftfreq(SR, 1 / SR)[spectrum.argmax()]
+    assert min(abs(peak - f) for f in (261.6, 329.6, 392.0)) < 3  # C4, E4 or G4
+    assert main(["sonify", str(tmp_path / "none.lab"), "--quiet"]) == 2

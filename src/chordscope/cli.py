@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .errors import ChordscopeError
+from .errors import ChordscopeError, ParameterError
 
 __all__ = ["main"]
 
@@ -368,8 +368,41 @@ def _cmd_view(args) -> int:
         out, args.audio, estimate, features=features, reference=reference, scores=scores,
         duration=len(y) / SR, audio_mode=args.audio_mode,
     )  # fmt: skip
+    if args.png:
+        from . import plots
+        from .page import chroma_picture
+
+        fig = plots.prediction_figure(
+            chroma_picture(features), estimate, duration=len(y) / SR, reference=reference,
+            title=Path(args.audio).name,
+        )  # fmt: skip
+        plots.save_figure(fig, args.png)
     if not args.quiet:
         print(out)
+    return 0
+
+
+def _cmd_sonify(args) -> int:
+    import io as _io
+
+    from .errors import valid_non_negative_int
+    from .features import SR
+    from .io import atomic_write_bytes, read_chords, write_wav
+    from .synth import chords_midi, sonify
+
+    seed = valid_non_negative_int("seed", args.seed)
+    intervals, labels = read_chords(args.labels)
+    segs = [(float(s), float(e), lab) for (s, e), lab in zip(intervals, labels, strict=True)]
+    if not segs:
+        raise ParameterError(f"{args.labels}: no chords to play")
+    out = Path(args.output) if args.output else Path(args.labels).with_suffix(".chords.wav")
+    y = sonify(segs, synth=args.synth, program=args.program, seed=seed)
+    buf = _io.BytesIO()
+    chords_midi(segs, program=args.program).write(buf)
+    write_wav(out, y, SR)
+    atomic_write_bytes(out.with_suffix(".mid"), buf.getvalue())
+    if not args.quiet:
+        print(f"{out} and {out.with_suffix('.mid')}")
     return 0
 
 
@@ -408,6 +441,7 @@ EXAMPLES = {
     "generalise": ("chordscope generalise --quick --out matrix", ""),
     "score": ("chordscope score references/ labels/", "mir_eval, pooled by duration"),
     "report": ("chordscope report runs/robust-seed0", ""),
+    "sonify": ("chordscope sonify song.lab", "song.chords.wav and song.chords.mid"),
 }
 
 
@@ -591,9 +625,23 @@ def _parser() -> argparse.ArgumentParser:
     vi.add_argument("labels", help="its chords (.lab, .jams or .csv), e.g. from predict")
     vi.add_argument("--ref", help="reference chords: adds a lane, the errors and the scores")
     vi.add_argument("-o", "--output", help="the page (default: LABELS with .html)")
+    vi.add_argument("--png", help="also save the same as a static figure (PNG) here")
     audio_option(vi)
     vi.add_argument("--quiet", action="store_true")
     vi.set_defaults(func=_cmd_view)
+
+    so = sub.add_parser(
+        "sonify", help="render chord labels over time to WAV and MIDI, to hear them"
+    )
+    so.add_argument("labels", help="chords (.lab, .jams or .csv), e.g. from predict")
+    so.add_argument("-o", "--output", help="the WAV (default: LABELS with .chords.wav)")
+    so.add_argument(
+        "--synth", default="additive", help="sine, additive (default), pluck, soundfont"
+    )
+    so.add_argument("--program", type=int, default=0, help="General-MIDI program (default 0)")
+    so.add_argument("--seed", type=int, default=0)
+    so.add_argument("--quiet", action="store_true")
+    so.set_defaults(func=_cmd_sonify)
 
     sc = sub.add_parser(
         "score", help="score chord estimates against references with mir_eval (.lab, JAMS, CSV)"

@@ -29,6 +29,7 @@ __all__ = [
     "selectivity_figure",
     "semitone_kernels_figure",
     "census_figure",
+    "prediction_figure",
     "save_figure",
 ]
 
@@ -309,6 +310,48 @@ def generalisation_figure(matrix, train_names, test_names):
     ax.set_xlabel("tested on")
     ax.set_ylabel("trained on")
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="accuracy")
+    return fig
+
+
+def prediction_figure(picture, estimate, *, duration: float, reference=None, title=None):
+    """Plot the static version of the prediction page: chromagram, chord lanes, errors.
+
+    Parameters
+    ----------
+    picture : np.ndarray [shape=(12, n_columns)]  :func:`chordscope.page.chroma_picture`
+    estimate, reference : list of ``(start, end, label, ...)``  chord lanes (reference optional)
+    duration : float  seconds the picture spans
+    """
+    from .page import disagreements
+
+    lanes = [("estimate", estimate)] + ([("reference", reference)] if reference else [])
+    fig = _figure((12, 2.2 + 0.45 * len(lanes)))
+    axes = fig.subplots(
+        1 + len(lanes), 1, sharex=True, height_ratios=[3] + [0.6] * len(lanes)
+    )  # fmt: skip
+    ax = axes[0]
+    ax.imshow(
+        picture, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=1,
+        extent=(0, duration, -0.5, 11.5), interpolation="nearest",
+    )  # fmt: skip
+    ax.set_yticks(range(12), ["C", "", "D", "", "E", "F", "", "G", "", "A", "", "B"])
+    ax.set_ylabel("pitch class")
+    if title:
+        ax.set_title(title)
+    for lane_ax, (name, segs) in zip(axes[1:], lanes, strict=True):
+        for start, end, label, *_ in segs:
+            minor = any(q in label for q in (":min", ":dim", ":hdim"))
+            colour = "0.75" if label == "N" else ("tab:blue" if minor else "tab:orange")
+            lane_ax.broken_barh([(start, end - start)], (0, 1), color=colour, edgecolor="white")
+            if end - start > duration / 60:
+                lane_ax.text(start + 0.01 * duration / 10, 0.5, label, va="center", fontsize=7)
+        lane_ax.set_yticks([0.5], [name])
+        lane_ax.set_ylim(0, 1)
+    if reference:
+        for start, end in disagreements(estimate, reference):
+            axes[-1].axvspan(start, end, ymin=0, ymax=0.15, color="tab:red")
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, duration)
     return fig
 
 

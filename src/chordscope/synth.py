@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .chords import voicing
 from .errors import ParameterError
 from .features import SR
 
@@ -41,6 +42,8 @@ __all__ = [
     "reverb",
     "SYNTHS",
     "midi_to_hz",
+    "chords_midi",
+    "sonify",
 ]
 
 SYNTHS = ("sine", "additive", "pluck", "soundfont")
@@ -426,3 +429,86 @@ def render_midi(pm, *, duration: float, sr: int = SR, soundfont: str = "fluidr3"
     y = np.zeros(n)
     y[: min(n, len(data))] = data[:n]
     return y
+
+
+def _chord_notes(segments, octave: int):
+    """Return the notes ``(pitch, start, end, velocity)`` of the chords of ``segments``."""
+    notes = []
+    for seg in segments:
+        start, end, label = float(seg[0]), float(seg[1]), seg[2]
+        if end <= start:
+            raise ParameterError(f"segment {start}..{end} s ({label}) must end after it starts")
+        for pitch, _, velocity in voicing(label, octave=octave):
+            notes.append((pitch, start, end, 0.7 * velocity))
+    return notes
+
+
+def chords_midi(segments, *, program: int = 0, octave: int = 4):
+    """Return a ``pretty_midi.PrettyMIDI`` that plays chord segments as block chords.
+
+    Each ``(start, end, label, ...)`` sounds its close-position voicing
+    (:func:`chordscope.chords.voicing`) from start to end with GM ``program``; ``N`` is silence.
+
+    Examples
+    --------
+    >>> pm = chords_midi([(0.0, 1.0, "C:maj"), (1.0, 2.0, "N"), (2.0, 3.0, "A:min")])
+    >>> [(n.pitch, n.start) for n in pm.instruments[0].notes][:4]
+    [(60, 0.0), (64, 0.0), (67, 0.0), (69, 2.0)]
+    """
+    import pretty_midi
+
+    if not 0 <= int(program) <= 127:
+        raise ParameterError(f"program={program!r} must be a General-MIDI program 0..127")
+    pm = pretty_midi.PrettyMIDI()
+    inst = midi_notes(_chord_notes(segments, octave), program=int(program))
+    inst.name = "chords"
+    pm.instruments.append(inst)
+    return pm
+
+
+def sonify(
+    segments,
+    *,
+    synth: str = "additive",
+    sr: int = SR,
+    seed: int = 0,
+    program: int = 0,
+    soundfont: str = "fluidr3",
+    octave: int = 4,
+    duration: float | None = None,
+) -> np.ndarray:
+    """Render chord segments to audio, to hear a prediction (block chords, ``N`` silent).
+
+    ``duration`` defaults to the end of the last segment; the result is peak-normalised to 0.9.
+    Every draw of the synthesiser comes from ``seed``.
+
+    Examples
+    --------
+    >>> y = sonify([(0.0, 0.5, "C:maj"), (0.5, 1.0, "N")], sr=16000)
+    >>> y.shape, float(abs(y[:8000]).max()) > 0.5, float(abs(y[8400:]).max()) < 0.01
+    ((16000,), True, True)
+    """
+    if synth not in SYNTHS:
+        raise ParameterError(f"synth={synth!r} must be one of {', '.join(SYNTHS)}")
+    segments = list(segments)
+    end = max((float(s[1]) for s in segments), default=0.0)
+    duration = float(end if duration is None else duration)
+    if not 0 < duration <= 6 * 3600:
+        raise ParameterError(f"duration={duration!r} s must be in (0, 6 h]")
+    n = int(round(duration * sr))
+    if synth == "soundfont":
+        pm = chords_midi(segments, program=program, octave=octave)
+        return normalise_peak(render_midi(pm, duration=duration, sr=sr, soundfont=soundfont))
+    rng = np.random.default_rng(seed)
+    y = np.zeros(n)
+    fade = max(1, int(0.01 * sr))  # 10 ms release: no click at a chord change
+    for seg in segments:
+        start, stop, label = float(seg[0]), min(float(seg[1]), duration), seg[2]
+        notes = [(p, 0.0, 0.7 * v) for p, _, v in voicing(label, octave=octave)]
+        a, b = int(round(start * sr)), int(round(stop * sr))
+        if not notes or b <= a:
+            continue
+        block = render(notes, synth=synth, duration=(b - a) / sr, sr=sr, rng=rng)[: b - a]
+        block[-fade:] *= np.linspace(1.0, 0.0, min(fade, len(block)))
+        y[a : a + len(block)] += block
+    return normalise_peak(y)
