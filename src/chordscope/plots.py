@@ -64,22 +64,26 @@ def inputs_figure(x_major, x_minor, *, root_names=None, n: int = 4):
     return fig
 
 
-def curves_figure(history):
-    """Accuracy and loss per epoch, training and validation (the tutorial's two panels).
+def curves_figure(history, *, x: str = "epoch"):
+    """Plot accuracy and loss per epoch, training and validation (the tutorial's two panels).
 
     Parameters
     ----------
     history : list of dict
-        Keys ``epoch``, ``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``.
+        Keys ``x`` (``epoch`` or ``step``), ``train_loss``, ``val_loss``, ``val_accuracy`` and
+        ``train_accuracy`` (NaN where not measured: not drawn).
+    x : str  the key and the label of the x axis
     """
     fig = _figure((11, 4))
     axes = fig.subplots(1, 2)
-    epochs = [h["epoch"] for h in history]
+    epochs = [h[x] for h in history]
     for ax, key, title in ((axes[0], "accuracy", "Accuracy"), (axes[1], "loss", "Loss")):
-        ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", label="training")
+        train = [h.get(f"train_{key}", float("nan")) for h in history]
+        if not all(v != v for v in train):  # NaN: not measured
+            ax.plot(epochs, train, "o-", label="training")
         ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label="validation", alpha=0.7)
         ax.set_title(title)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("optimiser step" if x == "step" else x)
         ax.legend()
     axes[1].set_yscale("log")
     return fig
@@ -98,17 +102,23 @@ def kernels_figure(conv, *, titles=None, row_labels=None, ylabel="semitones (rel
     conv = np.asarray(conv)
     K, _, kh, kw = conv.shape
     vmax = float(np.abs(conv).max()) or 1.0
-    fig = _figure((3 * K, 4))
-    axes = np.atleast_1d(fig.subplots(1, K))
+    cols = min(K, 4)  # a grid, four kernels a row: wide kernel sets stay legible
+    rows = int(np.ceil(K / cols))
+    fig = _figure((3 * cols, 4 * rows))
+    grid = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
+    for ax in grid[K:]:
+        ax.axis("off")
+    axes = grid[:K]
     for k, ax in enumerate(axes):
         im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
         for (i, j), v in np.ndenumerate(conv[k, 0]):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
+            ink = "white" if abs(v) > 0.6 * vmax else "black"  # readable on dark cells
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color=ink)
         ax.set_title(titles[k] if titles else f"kernel {k + 1}", fontsize=9 if titles else None)
         ax.set_yticks(range(kh), row_labels[k] if row_labels else list(range(kh)))
         ax.set_xticks(range(kw))
         ax.set_xlabel("frames")
-        if k == 0:
+        if k % cols == 0:
             ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=list(axes), shrink=0.8, label="weight")
     return fig

@@ -32,9 +32,9 @@ _FIGURE_ORDER = ["inputs", "curves", "kernels", "feature_maps_major", "feature_m
 _CAPTIONS = {
     "inputs": "Inputs of one training batch: CQT in dB above the clip's minimum, divided by its "
     "maximum (major on the left, minor on the right), with the batch's shared noise.",
-    "curves": "Accuracy and loss per epoch, on the training batches and on 4 validation batches.",
-    "kernels": "The four learned kernels: 5 semitones (bottom = lowest) × 3 frames; "
-    "red > 0, blue < 0.",
+    "curves": "Accuracy and loss per epoch, on the training batches and on the validation "
+    "batches (drawn from their own stream).",
+    "kernels": "The learned kernels: semitones (bottom = lowest) × frames; red > 0, blue < 0.",
     "feature_maps_major": "Feature maps of a test example (A major): the layer's cross-correlation "
     "in valid mode; the star marks the maximum that global max pooling keeps.",
     "feature_maps_minor": "Feature maps of a test example (A minor).",
@@ -58,7 +58,8 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;
+table{border-collapse:collapse;margin:.5em 0;display:block;overflow-x:auto;max-width:100%}
+td,th{border:1px solid #ddd;padding:.25em .6em;
 text-align:left;font-size:.92em}th{background:#f4f4f4}
 figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}
 .summary{font-size:1.15em;background:#f6f8fa;padding:.6em 1em;border-radius:6px}
@@ -80,10 +81,17 @@ def _read_json(path: Path) -> dict:
 
 
 def _fmt(v) -> str:
+    """Format a value for people: floats rounded, lists and dicts as plain text."""
+    if isinstance(v, bool) or v is None:
+        return str(v)
     if isinstance(v, float):
-        return f"{v:.6g}"
-    if isinstance(v, (list, dict)):
-        return json.dumps(v)
+        if v != v or v in (float("inf"), float("-inf")):
+            return str(v)
+        return f"{v:.4f}" if abs(v) <= 1 else f"{v:.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items()) or "(none)"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v) or "(none)"
     return str(v)
 
 
@@ -102,13 +110,14 @@ def _rows_table(rows: list[dict]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _figures(folder: Path) -> str:
+def _figures(folder: Path, captions: dict | None = None) -> str:
+    captions = {**_CAPTIONS, **(captions or {})}
     pngs = {p.stem: p for p in sorted((folder / "figures").glob("*.png"))}
     order = [n for n in _FIGURE_ORDER if n in pngs] + sorted(set(pngs) - set(_FIGURE_ORDER))
     parts = []
     for name in order:
         data = base64.b64encode(pngs[name].read_bytes()).decode("ascii")
-        caption = _CAPTIONS.get(name, name.replace("_", " "))
+        caption = captions.get(name, name.replace("_", " "))
         parts.append(
             f'<figure><img alt="{_e(name)}" src="data:image/png;base64,{data}">'
             f"<figcaption><b>{_e(name)}.png</b>: {_e(caption)}</figcaption></figure>"
@@ -119,15 +128,37 @@ def _figures(folder: Path) -> str:
 def _page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
     )
 
 
-def render_report(run_dir) -> str:
-    """HTML of a run folder's report (see the module docstring for what it reads)."""
+def _recogniser_captions(meta: dict) -> dict:
+    """Captions of a recogniser run (``chordscope train``), from its own settings."""
+    config = meta.get("train_config", {}) if isinstance(meta.get("train_config"), dict) else {}
+    arch = meta.get("architecture", {}) if isinstance(meta.get("architecture"), dict) else {}
+    channels = arch.get("channels") or [0]
+    n = channels[0] if isinstance(channels, list) and channels else 0
+    return {
+        "curves": f"Validation accuracy and loss every {config.get('eval_every', '?')} steps, "
+        f"on {config.get('n_val', '?')} fixed validation examples (x axis: optimiser steps); "
+        "the training loss is that of the batch at that step.",
+        "kernels": f"The first {min(8, n)} of the first layer's {n} kernels: semitones (bottom "
+        "= lowest) × frames; red > 0, blue < 0.",
+    }
+
+
+def render_report(run_dir, *, name: str | None = None) -> str:
+    """Return the HTML of a run folder's report (the module docstring says what it reads).
+
+    ``name`` is the run's name in the title (default: the folder's; a run is written in a
+    temporary folder and renamed, so the writer passes the final name).
+    """
     folder = Path(run_dir)
+    name = name or folder.resolve().name
     metrics = _read_json(folder / "metrics.json")
     meta = _read_json(folder / "model.json")
+    recogniser = "train_config" in meta
     history = []
     if (folder / "history.csv").is_file():
         with (folder / "history.csv").open(newline="") as f:
@@ -141,11 +172,14 @@ def render_report(run_dir) -> str:
         f"{_e(_fmt(metrics.get('train_seconds')))} s."
     )
     parts = [
-        f"<h1>chordscope run: {_e(folder.resolve().name)}</h1>",
+        f"<h1>chordscope run: {_e(name)}</h1>",
         f"<p class='summary'>{summary}</p>",
     ]
     parts += ["<h2>Metrics</h2>", _table(metrics)]
-    parts += ["<h2>Figures</h2>", _figures(folder)]
+    parts += [
+        "<h2>Figures</h2>",
+        _figures(folder, _recogniser_captions(meta) if recogniser else None),
+    ]
     explanation = folder / "explanation.json"
     if explanation.is_file():
         exp = _read_json(explanation)
@@ -156,25 +190,29 @@ def render_report(run_dir) -> str:
         )
         parts += ["<h2>What the network learned</h2>", f"<ul>{items}</ul>"]
     parts += ["<h2>Training history</h2>", _rows_table(history)]
-    parts += ["<h2>Recipe</h2>", _table(meta.get("recipe", {}))]
+    if recogniser:
+        parts += ["<h2>Training configuration</h2>", _table(meta.get("train_config", {}))]
+    else:
+        parts += ["<h2>Recipe</h2>", _table(meta.get("recipe", {}))]
     config = {k: meta[k] for k in ("architecture", "vocabulary", "features", "seed") if k in meta}
     parts += ["<h2>Configuration</h2>", _table(config)]
     parts += [
         "<h2>Machine and versions</h2>",
         _table({**meta.get("machine", {}), **meta.get("versions", {})}),
     ]
-    return _page(f"chordscope run {folder.resolve().name}", "\n".join(parts))
+    return _page(f"chordscope run {name}", "\n".join(parts))
 
 
-def write_report(run_dir) -> Path:
-    """Write ``report.html`` into a run folder, atomically; returns its path."""
+def write_report(run_dir, *, name: str | None = None) -> Path:
+    """Write ``report.html`` into a run folder, atomically; return its path."""
     folder = Path(run_dir)
-    return atomic_write_text(folder / "report.html", render_report(folder))
+    return atomic_write_text(folder / "report.html", render_report(folder, name=name))
 
 
-def render_sweep_report(sweep_dir) -> str:
-    """HTML of a sweep folder's report (``sweep.json`` and ``figures/sweep.png``)."""
+def render_sweep_report(sweep_dir, *, name: str | None = None) -> str:
+    """Return the HTML of a sweep folder's report (``sweep.json`` and ``figures/sweep.png``)."""
     folder = Path(sweep_dir)
+    name = name or folder.resolve().name
     sweep = _read_json(folder / "sweep.json")
     n = sweep.get("n_seeds", 0)
     ok = round(sweep.get("success_rate", 0) * n)
@@ -189,7 +227,7 @@ def render_sweep_report(sweep_dir) -> str:
         if k not in ("per_seed", "recipe_config", "versions", "machine")
     }
     parts = [
-        f"<h1>chordscope sweep: {_e(folder.resolve().name)}</h1>",
+        f"<h1>chordscope sweep: {_e(name)}</h1>",
         f"<p class='summary'>{summary}</p>",
     ]
     parts += ["<h2>Summary</h2>", _table(overview), "<h2>Figures</h2>", _figures(folder)]
@@ -203,13 +241,13 @@ def render_sweep_report(sweep_dir) -> str:
         "<h2>Machine and versions</h2>",
         _table({**sweep.get("machine", {}), **sweep.get("versions", {})}),
     ]
-    return _page(f"chordscope sweep {folder.resolve().name}", "\n".join(parts))
+    return _page(f"chordscope sweep {name}", "\n".join(parts))
 
 
-def write_sweep_report(sweep_dir) -> Path:
-    """Write ``report.html`` into a sweep folder, atomically; returns its path."""
+def write_sweep_report(sweep_dir, *, name: str | None = None) -> Path:
+    """Write ``report.html`` into a sweep folder, atomically; return its path."""
     folder = Path(sweep_dir)
-    return atomic_write_text(folder / "report.html", render_sweep_report(folder))
+    return atomic_write_text(folder / "report.html", render_sweep_report(folder, name=name))
 
 
 def render_generalisation_report(folder) -> str:

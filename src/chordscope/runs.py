@@ -194,7 +194,7 @@ def run_experiment(
         write_csv(tmp / "history.csv", result.history[0])
         _figures(tmp, result, inputs, model)
         _write_explanation(tmp, result.conv[0], explain_tutorial(model, inputs.config))
-        write_report(tmp)
+        write_report(tmp, name=out.name)
     return out
 
 
@@ -396,7 +396,7 @@ def run_sweep(
             cen = census(result, exps)
             write_json(tmp / "census.json", cen)
             plots.save_figure(plots.census_figure(cen), tmp / "figures" / "census.png")
-        write_sweep_report(tmp)
+        write_sweep_report(tmp, name=out.name)
     return out
 
 
@@ -438,17 +438,9 @@ def write_recogniser_run(result: FitResult) -> Path:
     write_json(out / "metrics.json", result.metrics())
     write_csv(out / "history.csv", result.history)
     if result.history:
-        curves = [
-            {
-                "epoch": h["step"],
-                "train_loss": h["train_loss"],
-                "train_accuracy": float("nan"),
-                "val_loss": h["val_loss"],
-                "val_accuracy": h["val_accuracy"],
-            }
-            for h in result.history
-        ]
-        plots.save_figure(plots.curves_figure(curves), out / "figures" / "curves.png")
+        plots.save_figure(
+            plots.curves_figure(result.history, x="step"), out / "figures" / "curves.png"
+        )
     conv = first_conv(model).weight.detach().numpy()
     plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
     write_report(out)
