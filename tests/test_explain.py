@@ -254,3 +254,16 @@ def test_a_recogniser_is_explained_with_its_own_features(monkeypatch):
     e = explain_chordcnn(model, {"vocabulary": {"name": "majmin"}, "features": features}, n_test=48)
     assert e["model"]["n_kernels"] == 4 and e["baseline"]["n_test"] > 0
     assert (seen[0].n_context, seen[0].gain, seen[0].cqt) == (4, 20.0, CHORD_CQT)
+
+
+def test_a_shipped_model_is_explained_outside_the_package(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import chordscope
+
+    package = Path(chordscope.__file__).parent / "pretrained"
+    before = sorted(p.name for p in package.iterdir())
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", "majmin-v1", "--quiet"]) == 0
+    assert (tmp_path / "runs" / "explain-majmin-v1" / "explanation.json").is_file()
+    assert sorted(p.name for p in package.iterdir()) == before

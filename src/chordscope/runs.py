@@ -32,6 +32,7 @@ from .generalise import SIZES as GENERALISATION_SIZES
 from .generalise import generalisation_matrix
 from .io import publish_mode, save_model, write_csv, write_json, write_lab, write_wav
 from .models import n_params
+from .recognise import pretrained_models
 from .report import write_generalisation_report, write_report, write_sweep_report
 from .synth import SR, SYNTHS, add_noise, render, reverb, soundfont_path
 from .tutorial import Recipe, get_recipe, train_tutorial
@@ -211,12 +212,20 @@ def _write_explanation(folder: Path, conv, explanation: dict) -> None:
 def explain_to(model_path, *, out=None) -> Path:
     """Explain a saved model and write ``explanation.json`` and figures into ``out``.
 
-    ``out`` defaults to the run folder (or the model file's folder). If ``out`` is a run folder,
-    its ``report.html`` is rewritten with the explanation. Everything is computed before the
-    first file is written, so a bad model leaves nothing behind.
+    ``model_path`` is a run folder, a ``.safetensors`` file or a pretrained name (``majmin``).
+    ``out`` defaults to the run folder (or the model file's folder); a shipped model's
+    explanation goes to ``runs/explain-NAME`` instead, never into the installed package. If
+    ``out`` is a run folder, its ``report.html`` is rewritten with the explanation. Everything is
+    computed before the first file is written, so a bad model leaves nothing behind.
     """
+    shipped = pretrained_models()
+    if isinstance(model_path, str) and model_path in shipped and not Path(model_path).exists():
+        model_path = shipped[model_path]
     model_path = Path(model_path)
     explanation, model, _ = explain_file(model_path)
+    package = Path(__file__).resolve().parent
+    if out is None and package in model_path.resolve().parents:
+        out = Path("runs") / f"explain-{model_path.stem}"  # not inside the installed package
     if out is None:
         out = model_path if model_path.is_dir() else model_path.parent
     out = Path(out)
