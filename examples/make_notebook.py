@@ -1,7 +1,8 @@
 """Write examples/tutorial.ipynb from the cells below (run: python examples/make_notebook.py).
 
-The notebook is kept as this script so that its source is reviewable as plain Python; the test
-suite executes the generated notebook with nbclient.
+The notebook is kept as this script so that its source is reviewable as plain Python. The script
+executes the notebook before writing it, so that it is stored with its outputs (figures show when
+it is browsed on a code host; ``--no-outputs`` writes it bare); the test suite executes it again.
 """
 
 from pathlib import Path
@@ -131,7 +132,26 @@ def build() -> nbformat.NotebookNode:
     return nb
 
 
+def execute(nb, folder: Path):
+    """Run every cell of ``nb`` in ``folder`` and keep the outputs (figures, printed text)."""
+    from nbclient import NotebookClient
+
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    for cell in nb.cells:  # no run-specific noise in the stored file
+        cell.get("metadata", {}).pop("execution", None)
+    return nb
+
+
 if __name__ == "__main__":
+    import sys
+    import tempfile
+
     path = Path(__file__).with_name("tutorial.ipynb")
-    nbformat.write(build(), path)
+    nb = build()
+    if "--no-outputs" not in sys.argv:  # stored with its outputs: figures show on a code host
+        with tempfile.TemporaryDirectory() as tmp:
+            nb = execute(nb, Path(tmp))
+    nbformat.write(nb, path)
     print(path)

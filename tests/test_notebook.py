@@ -30,3 +30,10 @@ def test_notebook_executes(tmp_path):
     text = "".join(o.get("text", "") for o in outputs)
     assert "detector" in text and "dead" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8
+
+
+def test_notebook_is_stored_with_its_figures():
+    """Browsing the repository shows the figures (make_notebook.py executes before it writes)."""
+    stored = nbformat.read(NOTEBOOK, as_version=4)
+    outputs = [o for c in stored.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8
