@@ -267,3 +267,22 @@ def test_a_shipped_model_is_explained_outside_the_package(tmp_path, monkeypatch)
     assert main(["explain", "majmin-v1", "--quiet"]) == 0
     assert (tmp_path / "runs" / "explain-majmin-v1" / "explanation.json").is_file()
     assert sorted(p.name for p in package.iterdir()) == before
+
+
+def test_a_kernel_at_chance_is_not_said_to_prefer_a_class():
+    from chordscope.explain import _sentence
+
+    entry = {
+        "kernel": 2,
+        "role": "mixed",
+        "selectivity": {"mean": {"maj": 0.3, "min": 0.31}, "auc_preferred": 0.5, "d_prime": 0.0,
+                        "prefers": "min", "active_fraction": 0.5},
+        "ablation": {"accuracy_change": -0.2, "accuracy_without": 0.8},
+        "tuning": {"preferred_interval": 4},
+    }  # fmt: skip
+    text = _sentence(entry, 100)
+    assert "prefers" not in text and "maj from min apart no better than chance (AUC 0.50)" in text
+    entry["selectivity"]["auc_preferred"] = 0.9
+    assert "prefers min (AUC 0.90" in _sentence(entry, 100)
+    entry["selectivity"]["active_fraction"] = 0.0004  # one input in 2400: not dead, nearly
+    assert "almost never fires (on 0.04 % of the test inputs)" in _sentence(entry, 100)

@@ -81,6 +81,8 @@ __all__ = [
 
 #: A kernel is a detector if it separates the classes with at least this ROC AUC (or 1 - AUC).
 DETECTOR_AUC = 0.9
+#: Below this AUC a kernel's sentence says it prefers neither class (0.5 is chance).
+CHANCE_AUC = 0.55
 #: A kernel is redundant if zeroing it changes test accuracy by less than this.
 REDUNDANT_ACCURACY = 0.01
 #: Two kernels are duplicates if their flattened weights have at least this cosine similarity.
@@ -449,10 +451,18 @@ def _sentence(e: dict, n_test: int) -> str:
             "so it passes nothing to the dense layer."
         )
     parts = [f"kernel {k}"]
+    if sel["active_fraction"] < 0.01:  # alive in name only: say so before anything else
+        parts.append(
+            f"almost never fires (on {100 * sel['active_fraction']:.2g} % of the test inputs)"
+        )
     if tun["preferred_interval"] is not None:
         parts.append(f"fires most on {tun['preferred_interval']}-semitone intervals")
     dp = sel["d_prime"] if sel["d_prime"] is not None else float("inf")
-    parts.append(f"prefers {sel['prefers']} (AUC {sel['auc_preferred']:.2f}, d′ {dp:.1f})")
+    if sel["auc_preferred"] < CHANCE_AUC:  # no preference worth the word
+        parts.append(f"tells {' from '.join(sel['mean'])} apart no better "
+                     f"than chance (AUC {sel['auc_preferred']:.2f})")  # fmt: skip
+    else:
+        parts.append(f"prefers {sel['prefers']} (AUC {sel['auc_preferred']:.2f}, d′ {dp:.1f})")
 
     c = e.get("contribution")
     if c is not None:
