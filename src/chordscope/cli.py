@@ -208,6 +208,14 @@ def _cmd_train(args) -> int:
     from .fit import TrainConfig, load_config
     from .runs import train_recogniser
 
+    programs = None
+    if args.programs:
+        try:
+            programs = tuple(int(p) for p in args.programs.split(","))
+        except ValueError:
+            raise ParameterError(
+                f"--programs {args.programs!r} must be comma-separated integers 0..127"
+            ) from None
     overrides = {
         k: v
         for k, v in {
@@ -216,7 +224,7 @@ def _cmd_train(args) -> int:
             "model": args.model,
             "n_songs": args.songs,
             "synths": tuple(args.synth.split(",")) if args.synth else None,
-            "programs": tuple(int(p) for p in args.programs.split(",")) if args.programs else None,
+            "programs": programs,
             "steps": args.steps,
             "epochs": args.epochs,
             "batch_size": args.batch_size,
@@ -231,8 +239,6 @@ def _cmd_train(args) -> int:
         else replace(TrainConfig(), **overrides)
     )
     if args.steps and args.epochs:
-        from .errors import ParameterError
-
         raise ParameterError("give --steps or --epochs, not both")
     out = _with_progress(
         None if config.epochs else config.steps,  # epochs: steps known once the data is drawn
@@ -265,8 +271,8 @@ def _cmd_predict(args) -> int:
         raise ParameterError(f"--format {args.format!r} must be {choices}")
     if not 0 < args.self_transition < 1:
         raise ParameterError(f"--self-transition {args.self_transition} must be in (0, 1)")
-    if not args.min_duration >= 0:
-        raise ParameterError(f"--min-duration {args.min_duration} must be >= 0")
+    if not 0 <= args.min_duration < float("inf"):
+        raise ParameterError(f"--min-duration {args.min_duration} must be seconds >= 0")
     tuning = args.tuning
     if tuning != "auto":
         try:

@@ -72,8 +72,27 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     return np.bincount(idx, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
+def _merge_labeled(x_intervals, x_labels, y_intervals, y_labels):
+    """``mir_eval.util.merge_labeled_intervals`` in linear time (sorted intervals).
+
+    mir_eval's own searches every interval for every boundary (quadratic: minutes for 200 000
+    segments); the same labels come out of one ``searchsorted`` per sequence.
+    """
+    if x_intervals[0, 0] != y_intervals[0, 0] or x_intervals[-1, 1] != y_intervals[-1, 1]:
+        raise ValueError("time intervals do not align")
+    bounds = np.unique(np.concatenate([x_intervals, y_intervals], axis=0))
+    merged = np.stack([bounds[:-1], bounds[1:]], axis=1)
+    xi = np.searchsorted(x_intervals[:, 0], merged[:, 0], side="right") - 1
+    yi = np.searchsorted(y_intervals[:, 0], merged[:, 0], side="right") - 1
+    return merged, [x_labels[i] for i in xi], [y_labels[i] for i in yi]
+
+
 def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[dict, dict]:
     """``mir_eval.chord.evaluate`` of one estimate, with the seconds each metric compares.
+
+    The same scores as ``mir_eval.chord.evaluate`` for the metrics of :data:`CHORD_METRICS`,
+    computed in time linear in the number of segments; the intervals of each annotation must
+    be sorted and must not overlap (as :func:`chordscope.io.read_chords` checks).
 
     Returns
     -------
@@ -84,25 +103,27 @@ def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[
     import mir_eval.chord
     import mir_eval.util
 
-    ref_intervals = np.asarray(ref_intervals, dtype=float)
-    est_intervals = np.asarray(est_intervals, dtype=float)
+    ref_intervals = np.asarray(ref_intervals, dtype=float).reshape(-1, 2)
+    est_intervals = np.asarray(est_intervals, dtype=float).reshape(-1, 2)
+    ref_labels, est_labels = list(ref_labels), list(est_labels)
+    for intervals in (ref_intervals, est_intervals):
+        mir_eval.util.validate_intervals(intervals)
+        if (intervals[1:, 0] < intervals[:-1, 1]).any():
+            raise ValueError("chord intervals must be sorted and must not overlap")
+    scores, seconds = {}, {}
     with warnings.catch_warnings():  # "no reference chords were comparable": weight 0 below
         warnings.simplefilter("ignore")
-        full = mir_eval.chord.evaluate(ref_intervals, ref_labels, est_intervals, est_labels)
-        # the weights, computed on the same merged segments as mir_eval.chord.evaluate
+        # as mir_eval.chord.evaluate: the estimate cut or padded (N) to the reference's span
         lo, hi = ref_intervals.min(), ref_intervals.max()
         est_i, est_l = mir_eval.util.adjust_intervals(
             est_intervals, est_labels, lo, hi, mir_eval.chord.NO_CHORD, mir_eval.chord.NO_CHORD
         )
-        merged, refs, ests = mir_eval.util.merge_labeled_intervals(
-            ref_intervals, ref_labels, est_i, est_l
-        )
+        merged, refs, ests = _merge_labeled(ref_intervals, ref_labels, np.asarray(est_i), est_l)
         durations = mir_eval.util.intervals_to_durations(merged)
-    scores, seconds = {}, {}
-    for metric in CHORD_METRICS:
-        compared = getattr(mir_eval.chord, metric)(refs, ests) >= 0
-        scores[metric] = float(full[metric])
-        seconds[metric] = float(durations[compared].sum())
+        for metric in CHORD_METRICS:
+            comparison = getattr(mir_eval.chord, metric)(refs, ests)
+            scores[metric] = float(mir_eval.chord.weighted_accuracy(comparison, durations))
+            seconds[metric] = float(durations[comparison >= 0].sum())
     return scores, seconds
 
 

@@ -40,9 +40,22 @@ from safetensors.torch import load, save
 
 from .chords import get_vocabulary
 from .datasets import ChordDataConfig, chord_examples, song_frames, split_rng
-from .errors import OutputError, ParameterError, valid_positive_int
+from .errors import (
+    ModelFileError,
+    OutputError,
+    ParameterError,
+    valid_non_negative_int,
+    valid_positive_int,
+)
+from .features import CHORD_CQT
 from .io import atomic_write_bytes, read_json, write_json
-from .models import RECOGNISERS, build_model, n_params, recogniser_architecture
+from .models import (
+    RECOGNISERS,
+    build_model,
+    check_architecture,
+    n_params,
+    recogniser_architecture,
+)
 from .musicdata import augment, excerpts
 from .musicdata import song_pool as music_pool
 from .threads import choose_threads, using_threads
@@ -60,7 +73,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a ``chordscope train`` run."""
+    """Everything that decides a ``chordscope train`` run.
+
+    Every field is checked when the config is made, before any data or model exists: types
+    (integers where counts are meant, finite numbers), ranges (probabilities in 0..1, a noise
+    range ``[low, high]`` with low <= high, General-MIDI programs 0..127, octaves 0..8, a
+    model of at most :data:`chordscope.models.MAX_PARAMS` weights, ...), and upper bounds that
+    protect memory: a batch, validation or test set whose estimated size
+    (:meth:`estimated_bytes`) exceeds half of this machine's memory is refused, with the
+    estimate in the message.
+    """
 
     vocab: str = "majmin"  # chord vocabulary: majmin or sevenths (or triads)
     data: str = "chords"  # chords: chord clips; songs: frames of rendered songs; music: excerpts
@@ -109,8 +131,11 @@ class TrainConfig:
             "checkpoint_every",
         ):
             valid_positive_int(name, getattr(self, name))
+        for name in ("seed", "n_pool", "n_context", "pitch_shift", "embed"):
+            valid_non_negative_int(name, getattr(self, name))
         if self.vocab not in ("majmin", "triads", "sevenths"):
             raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
+        self._check_numbers()
         if self.n_pool < 0:
             raise ParameterError(f"n_pool={self.n_pool!r} must be >= 0")
         if self.epochs < 0:
@@ -137,6 +162,96 @@ class TrainConfig:
         if not self.lr > 0:
             raise ParameterError(f"lr={self.lr!r} must be positive")
         self.data_config()  # checks synths, programs, ...
+        self._check_memory()
+
+    def _check_numbers(self) -> None:
+        """Types and ranges of the numbers a TOML file or the command line may get wrong."""
+
+        def number(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        def ints(name, lo, hi, *, empty=False):
+            v = getattr(self, name)
+            ok = isinstance(v, (tuple, list)) and (empty or len(v) > 0)
+            if not ok or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+                raise ParameterError(f"{name}={list(v) if ok else v!r} must be a list of integers")
+            if any(not lo <= x <= hi for x in v):
+                raise ParameterError(f"{name}={list(v)!r} must be integers in {lo}..{hi}")
+
+        limits = {"steps": 10**8, "n_songs": 100_000, "seq_frames": 100_000}
+        for name, hi in limits.items():
+            if getattr(self, name) > hi:
+                raise ParameterError(f"{name}={getattr(self, name)!r} must be at most {hi}")
+        for name, lo, hi in (
+            ("epochs", 0, 10_000),
+            ("lr", 0, 10),
+            ("weight_decay", 0, 10),
+            ("no_chord", 0, 1),
+            ("reverb", 0, 1),
+            ("eq_db", 0, 24),
+            ("mp3", 0, 1),
+            ("tuning_cents", 0, 50),
+        ):
+            v = getattr(self, name)
+            if not (number(v) and lo <= v <= hi):
+                raise ParameterError(f"{name}={v!r} must be a number in {lo}..{hi}")
+        ints("programs", 0, 127)
+        ints("roots", 0, 11)
+        ints("octaves", 0, 8)
+        ints("dilations", 1, 4096)
+        ints("channels", 1, 1024)
+        for name in ("snr_db", "gain_db"):
+            v = getattr(self, name)
+            if v and not (
+                isinstance(v, (tuple, list))
+                and len(v) == 2
+                and all(number(x) for x in v)
+                and v[0] <= v[1]
+            ):
+                raise ParameterError(f"{name}={v!r} must be [low, high] dB with low <= high")
+        if self.n_context < 3:
+            raise ParameterError(
+                f"n_context={self.n_context!r} must be at least 3 (the network sees 7 frames)"
+            )
+        if len(self.channels) != 3:
+            raise ParameterError(f"channels={list(self.channels)!r} must be 3 integers")
+        try:
+            check_architecture(self.architecture(n_classes=get_vocabulary(self.vocab).n_classes))
+        except ModelFileError as exc:
+            raise ParameterError(str(exc).removeprefix("architecture ")) from None
+
+    def estimated_bytes(self) -> dict:
+        """Rough memory (bytes) of one batch, the validation set and the test set.
+
+        One example holds its rendered audio (a second of chord, or an excerpt of a song) and
+        its frames of features; a batch of ``music`` excerpts is ``seq_frames`` frames long.
+        """
+        n_frames = 2 * self.n_context + 1
+        cqt = CHORD_CQT
+        if self.data == "music":
+            frames = self.seq_frames + n_frames
+            per = frames * (cqt.hop_length + cqt.n_bins) * 4
+        else:
+            per = (cqt.sr + cqt.n_bins * n_frames) * 4
+        pool = self.n_pool if self.data == "chords" else 0
+        return {
+            "batch_size": self.batch_size * per,
+            "n_val": self.n_val * per,
+            "n_test": self.n_test * per,
+            "n_pool": pool * per,
+        }
+
+    def _check_memory(self) -> None:
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not on this system: assume 16 GB
+            total = 16 * 2**30
+        for name, need in self.estimated_bytes().items():
+            if need > total / 2:
+                raise ParameterError(
+                    f"{name}={getattr(self, name)!r} needs about {need / 1e9:,.1f} GB of memory; "
+                    f"this machine has {total / 1e9:.1f} GB"
+                )
 
     def architecture(self, n_classes: int) -> dict:
         """Return the model's ``architecture`` dict.
@@ -374,6 +489,20 @@ def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
         tensors = load(path.read_bytes())
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ParameterError(f"--resume: {path} is corrupt ({exc})") from None
+    try:
+        return _restore(meta, tensors, model, opt)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        reason = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
+        raise ParameterError(
+            f"--resume: the checkpoint in {out} is corrupt ({type(exc).__name__}: {reason})"
+        ) from None
+
+
+def _restore(meta: dict, tensors: dict, model, opt) -> tuple[int, list]:
+    """Load a checkpoint's weights and optimiser state; return its step and history."""
+    step = meta["step"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise ValueError(f"step={step!r} must be a non-negative integer")
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     state = opt.state_dict()
     for pid in range(len(state["param_groups"][0]["params"])):
@@ -388,7 +517,7 @@ def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
         if st:
             state["state"][pid] = st
     opt.load_state_dict(state)
-    return int(meta["step"]), list(meta.get("history", []))
+    return step, list(meta.get("history", []))
 
 
 @dataclass
@@ -496,6 +625,8 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
             f"batch_size={config.batch_size} must divide evenly over {world * shards} ranks/shards"
         )
     # every rank checks (and fails alike) before rank 0 creates anything
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
     if not resume and out.exists() and any(out.iterdir()) and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it or --resume")
     if distributed:

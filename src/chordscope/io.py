@@ -66,8 +66,14 @@ def publish_mode(path, *, folder: bool = False) -> None:
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    Raises :class:`OutputError` if ``path`` is a folder or cannot be written (nothing is left
+    behind then).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -78,6 +84,9 @@ def atomic_write_bytes(path, data: bytes) -> Path:
             f.write(data)
         publish_mode(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -89,18 +98,32 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: The largest JSON file :func:`read_json` reads (model.json, run results).
+MAX_JSON_BYTES = 64 * 2**20
+#: The largest chord annotation :func:`read_chords` reads (a 200 000-segment .lab is 4 MB).
+MAX_ANNOTATION_BYTES = 64 * 2**20
+
+
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented, key-ordered-as-given JSON, atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path) -> dict:
-    """Read a JSON object; a missing or malformed file raises :class:`ModelFileError`."""
+    """Read a JSON object; a missing or malformed file raises :class:`ModelFileError`.
+
+    A file larger than :data:`MAX_JSON_BYTES` or nested too deeply for Python's parser is
+    malformed too.
+    """
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise ModelFileError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB")
         obj = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a valid JSON file (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: not a valid JSON file ({exc})") from None
     if not isinstance(obj, dict):
@@ -149,6 +172,66 @@ def save_model(path, model, metadata: dict) -> tuple[Path, Path]:
     return weights, meta
 
 
+_FEATURE_RANGES = {  # model.json "features": key -> (integer?, low, high), both inclusive
+    "sr": (True, 1000, 192_000),
+    "hop_length": (True, 16, 65_536),
+    "n_bins": (True, 1, 1000),
+    "bins_per_octave": (True, 1, 120),
+    "first_frame": (True, 0, 10**6),
+    "n_frames": (True, 0, 10**6),
+    "n_context": (True, 0, 1000),
+    "fmin": (False, 1e-3, 96_000.0),
+    "filter_scale": (False, 1e-3, 10.0),
+    "top_db": (False, 1e-3, 1000.0),
+    "gain": (False, 1e-12, 1e12),
+    "peak": (False, 1e-12, 1.0),
+}
+
+
+def _check_model_metadata(meta: dict, path: Path) -> None:
+    """Check ``model.json``'s ``features`` and ``vocabulary`` entries (where present).
+
+    Types and ranges of every feature (sample rate, hop, bins, ...: :data:`_FEATURE_RANGES`),
+    the top bin below the Nyquist frequency, and every vocabulary label of a recogniser a valid
+    Harte label.
+    Raises :class:`ModelFileError` naming the file and the first bad value.
+    """
+    features = meta.get("features")
+    if features is not None:
+        if not isinstance(features, dict):
+            raise ModelFileError(f"{path}: features must be a JSON object")
+        for key, (integer, lo, hi) in _FEATURE_RANGES.items():
+            if key not in features:
+                continue
+            v = features[key]
+            kind = int if integer else numbers.Real
+            ok = isinstance(v, kind) and not isinstance(v, bool) and lo <= v <= hi
+            if not ok:
+                want = f"an integer in {lo}..{hi}" if integer else f"a number in {lo:g}..{hi:g}"
+                raise ModelFileError(f"{path}: features {key}={v!r} must be {want}")
+        f = {"sr": 22050, "fmin": 32.7, "n_bins": 73, "bins_per_octave": 12, **features}
+        top = f["fmin"] * 2 ** ((f["n_bins"] - 1) / f["bins_per_octave"])
+        if top >= f["sr"] / 2:
+            raise ModelFileError(
+                f"{path}: features: the top bin ({top:.0f} Hz) must be below half the sample "
+                f"rate ({f['sr'] / 2:.0f} Hz)"
+            )
+    vocabulary = meta.get("vocabulary")
+    if vocabulary is not None:
+        labels = vocabulary.get("labels") if isinstance(vocabulary, dict) else None
+        if not isinstance(labels, list) or not 1 <= len(labels) <= 10_000:
+            raise ModelFileError(f"{path}: vocabulary labels must be a list of 1..10000 labels")
+        if not all(isinstance(label, str) for label in labels):
+            raise ModelFileError(f"{path}: vocabulary labels must be strings")
+        from .models import RECOGNISERS  # the tutorial's SeedCNN has classes maj, min
+
+        if meta["architecture"]["name"] in RECOGNISERS:
+            for label in dict.fromkeys(labels):
+                reason = _harte_error(label)
+                if reason:
+                    raise ModelFileError(f"{path}: vocabulary: {reason}")
+
+
 def load_model(path):
     """Load a model saved by :func:`save_model`; nothing in the files is executed.
 
@@ -165,18 +248,23 @@ def load_model(path):
     Raises
     ------
     ModelFileError
-        If a file is missing, is not safetensors / JSON, names an unknown architecture, or
-        holds weights whose names or shapes do not fit it.
+        If a file is missing, is not safetensors / JSON (or nests too deeply), names an unknown
+        architecture or one out of range (checked before any allocation:
+        :func:`chordscope.models.check_architecture`), has features out of range (sample rate
+        1000..192000 Hz, hop 16..65536, 1..1000 bins, ...) or invalid vocabulary labels, or holds
+        weights whose names or shapes do not fit it, or that are not finite.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
-    from .models import build_model  # (torch is imported only when a model is read)
+    from .models import build_model, check_architecture  # (torch only when a model is read)
 
     weights, meta_path = model_paths(path)
     if not weights.is_file():
         raise ModelFileError(f"{weights}: no such model file")
     meta = read_json(meta_path)
+    check_architecture(meta.get("architecture"))
+    _check_model_metadata(meta, meta_path)
     try:
         tensors = st_load(weights.read_bytes())
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
@@ -194,6 +282,8 @@ def load_model(path):
                 f"{weights}: {name} has shape {tuple(t.shape)}, "
                 f"expected {tuple(expected[name].shape)}"
             )
+        if t.is_floating_point() and not bool(t.isfinite().all()):
+            raise ModelFileError(f"{weights}: {name} holds NaN or infinite weights")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     return model.eval(), meta
 
@@ -215,7 +305,10 @@ def write_lab(path, intervals, labels) -> Path:
 
 
 def read_lab(path):
-    """Read a ``.lab`` file with ``mir_eval.io.load_labeled_intervals``: (intervals, labels)."""
+    """Read a ``.lab`` file with ``mir_eval.io.load_labeled_intervals``: (intervals, labels).
+
+    Nothing is checked here; :func:`read_chords` reads and checks any chord file.
+    """
     import mir_eval.io
 
     return mir_eval.io.load_labeled_intervals(str(path))
@@ -449,10 +542,35 @@ def _write_jams_segments(path, segments, *, metadata=None) -> Path:
     return write_jams(path, segments, metadata=metadata)
 
 
+class _Rows(list):
+    """Segments as a parser read them, with the file line of each (``lines``) for messages."""
+
+    lines: list
+
+
 def _parse_lab(path: Path) -> list[Segment]:
-    intervals, labels = read_lab(path)
-    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
-    return [Segment(float(s), float(e), lab) for (s, e), lab in zip(intervals, labels, strict=True)]
+    """``start end label`` per line (whitespace-separated, as mir_eval reads ``.lab``); linear.
+
+    Blank lines and lines starting with ``#`` are skipped; each segment keeps its line number.
+    """
+    segs, lines = _Rows(), []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            if len(fields) != 3:
+                raise ValueError(f"line {n} has {len(fields)} fields, expected start end label")
+            try:
+                start, end = float(fields[0]), float(fields[1])
+            except ValueError:
+                raise ValueError(
+                    f"line {n}: times {fields[0]!r}, {fields[1]!r} are not numbers"
+                ) from None
+            segs.append(Segment(start, end, fields[2]))
+            lines.append(n)
+    segs.lines = lines
+    return segs
 
 
 def _number_or_none(value) -> float | None:
@@ -465,13 +583,16 @@ def _number_or_none(value) -> float | None:
 
 def _parse_csv(path: Path) -> list[Segment]:
     with open(path, encoding="utf-8", newline="") as f:
-        rows = [row for row in csv.reader(f) if row]
+        reader = csv.reader(f)
+        numbered = [(reader.line_num, row) for row in reader if row]
+    rows = [row for _, row in numbered]
     headers = (["start", "end", "label"], ["start", "end", "label", "confidence"])
     if not rows or rows[0] not in headers:
         raise ValueError("the header must be start,end,label[,confidence]")
     width = len(rows[0])
-    segs = []
-    for n, row in enumerate(rows[1:], start=2):
+    segs = _Rows()
+    segs.lines = [n for n, _ in numbered[1:]]
+    for n, row in numbered[1:]:
         if len(row) != width:
             raise ValueError(f"row {n} has {len(row)} fields, expected {width}")
         try:
@@ -583,16 +704,27 @@ def _read_segments(path: Path, fmt: ChordFormat) -> list[Segment]:
         raise InputError(f"{path}: no such file")
     if not path.is_file():
         raise InputError(f"{path}: not a file")
+    kind = fmt.suffix.lstrip(".")
+    if path.stat().st_size > MAX_ANNOTATION_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_ANNOTATION_BYTES // 2**20} MiB; not a .{kind} chord file"
+        )
     try:
         with warnings.catch_warnings():  # bad times are reported below, as an error
             warnings.simplefilter("ignore")
             segs = fmt.parser(path)
+    except RecursionError:
+        raise InputError(f"{path}: not a valid .{kind} chord file (nested too deeply)") from None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, jams.JamsError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        kind = fmt.suffix.lstrip(".")
         raise InputError(f"{path}: not a valid .{kind} chord file ({reason})") from None
     if len(segs) == 0:
         raise InputError(f"{path}: no chord segments")
+    lines = getattr(segs, "lines", None)
+
+    def where(i: int) -> str:
+        return f"line {lines[i]}" if lines is not None else f"segment {i + 1}"
+
     intervals = np.array([seg[:2] for seg in segs], dtype=float).reshape(-1, 2)
     try:
         if not np.isfinite(intervals).all():
@@ -600,11 +732,29 @@ def _read_segments(path: Path, fmt: ChordFormat) -> list[Segment]:
         mir_eval.util.validate_intervals(intervals)
     except ValueError as exc:
         raise InputError(f"{path}: bad segment times ({exc})") from None
+    # sorted and not overlapping: refused (not repaired), naming the first offending line
+    bad = np.flatnonzero(intervals[1:, 0] < intervals[:-1, 1])
+    if len(bad):
+        i = int(bad[0]) + 1
+        raise InputError(
+            f"{path}: {where(i)}: the segment starts at {intervals[i, 0]:g} s, before the one "
+            f"above ends ({intervals[i - 1, 1]:g} s): segments must be sorted, not overlapping"
+        )
+    reasons = {}  # each distinct label is checked once: linear in the number of segments
     for i, seg in enumerate(segs):
-        reason = _harte_error(seg.label)
+        key = _hashable(seg)
+        if key not in reasons:
+            reasons[key] = _harte_error(seg.label)
+        reason = reasons[key]
         if reason:
-            raise InputError(f"{path}: segment {i + 1}: {reason}")
+            raise InputError(f"{path}: {where(i)}: {reason}")
     return [Segment(seg.start, seg.end, str(seg.label), seg.confidence) for seg in segs]
+
+
+def _hashable(seg):
+    """Return the label of ``seg`` as a dict key (a JAMS label may be any JSON value)."""
+    label = seg.label
+    return label if isinstance(label, str) else repr(label)
 
 
 def read_chords(path):
@@ -613,8 +763,12 @@ def read_chords(path):
     ``.lab`` is read by :func:`read_lab` (mir_eval); ``.jams`` by ``jams.load`` (the first
     annotation in the ``chord`` namespace); ``.csv`` as written by :func:`write_chords_csv`
     (a ``confidence`` column is ignored). Times must satisfy ``0 <= start < end`` and every label
-    must be a Harte label that ``mir_eval.chord.encode`` accepts. For the segments with their
-    confidences, use ``CHORD_FORMATS[name].read(path)``.
+    must be a Harte label that ``mir_eval.chord.encode`` accepts. Segments must be sorted and
+    must not overlap (gaps are fine): an unsorted or overlapping file is refused, not repaired,
+    with an :class:`InputError` naming the file and the first offending line (``.lab``, ``.csv``)
+    or segment (JAMS). Files over :data:`MAX_ANNOTATION_BYTES` are refused; reading is linear in
+    the number of segments. For the segments with their confidences, use
+    ``CHORD_FORMATS[name].read(path)``.
 
     Parameters
     ----------
@@ -628,8 +782,9 @@ def read_chords(path):
     Raises
     ------
     InputError
-        Naming the file: missing, unknown extension, unreadable or malformed, no chord
-        annotation, no segments, bad times, or an invalid chord label.
+        Naming the file: missing, unknown extension, too large, unreadable or malformed (JSON
+        nested too deeply included), no chord annotation, no segments, bad times, unsorted or
+        overlapping segments, or an invalid chord label.
 
     Examples
     --------

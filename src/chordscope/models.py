@@ -24,6 +24,7 @@ __all__ = [
     "ChordTCN",
     "RECOGNISERS",
     "build_model",
+    "check_architecture",
     "recogniser_architecture",
     "n_params",
     "glorot_uniform_",
@@ -288,24 +289,114 @@ def recogniser_architecture(name: str, **settings) -> dict:
     }
 
 
+#: The most parameters a model read from a file may have (400 MB of float32 weights).
+MAX_PARAMS = 100_000_000
+
+_ARCH_RANGES = {  # key: (number of values or None for one, low, high); see check_architecture
+    "n_kernels": (None, 1, 1024),
+    "n_classes": (None, 1, 10_000),
+    "n_bins": (None, 4, 1000),
+    "n_frames": (None, 1, 10_000),
+    "input_shape": (2, 1, 10_000),
+    "channels": (3, 1, 1024),
+    "kernel_size": (2, 1, 64),
+    "embed": (None, 1, 4096),
+    "dilations": ((1, 64), 1, 4096),
+}
+
+
+def _estimated_params(a: dict) -> int:
+    """Roughly the number of weights of architecture ``a`` (checked before any allocation)."""
+    kh, kw = a.get("kernel_size", (5, 3))
+    n_classes = a.get("n_classes", 25)
+    if a["name"] == "SeedCNN":
+        return a.get("n_kernels", 4) * (kh * kw + n_classes)
+    c1, c2, c3 = a.get("channels", (8, 16, 32))
+    flat = c3 * (a.get("n_bins", 73) // 4)
+    n = kh * kw * c1 + 9 * (c1 * c2 + c2 * c3) + flat * n_classes
+    if a["name"] == "ChordTCN":
+        embed = a.get("embed", 64)
+        n_blocks = len(a.get("dilations", range(6)))
+        n += flat * embed + 3 * embed * embed * n_blocks + embed * n_classes
+    return n
+
+
+def check_architecture(architecture) -> dict:
+    """Check an ``architecture`` dict from a file before anything is allocated; return it.
+
+    Every known key must be an integer (or a list of them) in a sane range (:data:`_ARCH_RANGES`)
+    and the whole model at most :data:`MAX_PARAMS` weights.
+
+    Raises
+    ------
+    ModelFileError  naming the first key out of range, or the estimated size.
+
+    Examples
+    --------
+    >>> check_architecture({"name": "ChordCNN", "channels": [8, 16, 32]})["channels"]
+    [8, 16, 32]
+    """
+    name = architecture.get("name") if isinstance(architecture, dict) else architecture
+    if (
+        not isinstance(architecture, dict)
+        or not isinstance(name, str)
+        or name not in _ARCHITECTURES
+    ):
+        if not isinstance(name, (str, type(None))):
+            name = type(name).__name__
+        raise ModelFileError(
+            f"unknown architecture {name!r}; known: {', '.join(sorted(_ARCHITECTURES))}"
+        )
+
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    for key, (count, lo, hi) in _ARCH_RANGES.items():
+        if key not in architecture:
+            continue
+        value = architecture[key]
+        if count is None:
+            ok = is_int(value) and lo <= value <= hi
+            want = f"an integer in {lo}..{hi}"
+        else:
+            n_min, n_max = count if isinstance(count, tuple) else (count, count)
+            ok = (
+                isinstance(value, list)
+                and n_min <= len(value) <= n_max
+                and all(is_int(v) and lo <= v <= hi for v in value)
+            )
+            n = f"{n_min} to {n_max}" if n_min != n_max else str(n_min)
+            want = f"a list of {n} integers in {lo}..{hi}"
+        if not ok:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise ModelFileError(f"architecture {key}={shown} must be {want}")
+    n = _estimated_params(architecture)
+    if n > MAX_PARAMS:
+        raise ModelFileError(
+            f"architecture {architecture['name']} would have about {n:,} weights "
+            f"({n * 4 / 1e9:.1f} GB; at most {MAX_PARAMS:,})"
+        )
+    return architecture
+
+
 def build_model(architecture: dict) -> nn.Module:
     """Rebuild a model from its ``architecture`` dict (as stored in ``model.json``).
+
+    The dict is checked by :func:`check_architecture` first, so a file that lies about the
+    model's size is refused before any memory is allocated.
 
     Examples
     --------
     >>> build_model(SeedCNN().architecture).architecture["n_kernels"]
     4
     """
-    if not isinstance(architecture, dict) or architecture.get("name") not in _ARCHITECTURES:
-        name = architecture.get("name") if isinstance(architecture, dict) else architecture
-        raise ModelFileError(
-            f"unknown architecture {name!r}; known: {', '.join(sorted(_ARCHITECTURES))}"
-        )
+    check_architecture(architecture)
     kwargs = {k: v for k, v in architecture.items() if k != "name"}
     try:
         return _ARCHITECTURES[architecture["name"]](**kwargs)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"invalid architecture {architecture!r}: {exc}") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise ModelFileError(f"invalid architecture {architecture!r}: {reason}") from None
 
 
 def n_params(model: nn.Module) -> int:

@@ -196,6 +196,13 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
         raise InputError(f"{path}: not an audio file that can be read ({exc})") from None
     with f:
         native = f.samplerate
+        if not 1 <= native <= 1_000_000 or not 1 <= f.channels <= 1024:
+            raise InputError(
+                f"{path}: {native} Hz and {f.channels} channels: not audio chordscope can read"
+            )
+        # float files may hold any value (1e38, 1e300): find the peak first, scale to 1
+        floating = f.subtype in ("FLOAT", "DOUBLE")
+        scale = _float_file_scale(f, path, int(block_seconds * native)) if floating else 1.0
         stream = None if native == sr else soxr.ResampleStream(native, sr, 1, dtype="float32")
         # one buffer for the whole output (no list of blocks to concatenate: half the memory)
         out = np.empty(int(np.ceil(max(f.frames, 0) * sr / native)) + 4096, dtype=np.float32)
@@ -203,10 +210,13 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
         block = max(1, int(block_seconds * native))
         try:
             while True:
-                x = f.read(block, dtype="float32", always_2d=True)
+                x = f.read(block, dtype="float64" if floating else "float32", always_2d=True)
                 last = len(x) < block
                 _check_finite(x, path)
-                mono = x.mean(axis=1, dtype=np.float32)
+                if floating:
+                    mono = (x.mean(axis=1) * scale).astype(np.float32)
+                else:
+                    mono = x.mean(axis=1, dtype=np.float32)
                 part = mono if stream is None else stream.resample_chunk(mono, last=last)
                 if pos + len(part) > len(out):  # a header that under-counts its frames
                     out = np.concatenate([out[:pos], np.empty(2 * len(part) + 4096, np.float32)])
@@ -217,6 +227,21 @@ def _load_soundfile(path: Path, sr: int, block_seconds: float) -> np.ndarray:
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise InputError(f"{path}: the audio could not be decoded ({exc})") from None
     return out[:pos]
+
+
+def _float_file_scale(f, path: Path, block: int) -> float:
+    """Return 1 / the peak of an open float sound file if above 1 (else 1); rewind it.
+
+    Checks every sample is finite on the way, so huge or non-finite values never reach the
+    resampler.
+    """
+    top = 0.0
+    for x in f.blocks(max(1, block), dtype="float64", always_2d=True):
+        _check_finite(x, path)
+        if x.size:
+            top = max(top, float(np.abs(x).max()))
+    f.seek(0)
+    return 1.0 / top if top > 1 else 1.0
 
 
 def _load_librosa(path: Path, sr: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import html
 import json
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 from .io import atomic_write_text
 
 __all__ = [
@@ -75,9 +75,29 @@ def _read_json(path: Path) -> dict:
     if not path.is_file():
         raise OutputError(f"{path}: no such file; is {path.parent} a chordscope run folder?")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise OutputError(f"{path}: not valid JSON (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise OutputError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: expected a JSON object, found {type(obj).__name__}")
+    return obj
+
+
+def _rendered(path: Path, render, *args, **kwargs) -> str:
+    """Return ``render(*args, **kwargs)``, a bad result file as :class:`InputError`.
+
+    A ``path`` that lacks a key or has one of the wrong type is an error naming it (not a
+    traceback, not a near-empty page).
+    """
+    try:
+        return render(*args, **kwargs)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        reason = (str(exc).splitlines() or [""])[0][:120]
+        raise InputError(
+            f"{path}: not a chordscope result file ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def _fmt(v) -> str:
@@ -206,7 +226,8 @@ def render_report(run_dir, *, name: str | None = None) -> str:
 def write_report(run_dir, *, name: str | None = None) -> Path:
     """Write ``report.html`` into a run folder, atomically; return its path."""
     folder = Path(run_dir)
-    return atomic_write_text(folder / "report.html", render_report(folder, name=name))
+    html_ = _rendered(folder / "metrics.json", render_report, folder, name=name)
+    return atomic_write_text(folder / "report.html", html_)
 
 
 def render_sweep_report(sweep_dir, *, name: str | None = None) -> str:
@@ -247,7 +268,8 @@ def render_sweep_report(sweep_dir, *, name: str | None = None) -> str:
 def write_sweep_report(sweep_dir, *, name: str | None = None) -> Path:
     """Write ``report.html`` into a sweep folder, atomically; return its path."""
     folder = Path(sweep_dir)
-    return atomic_write_text(folder / "report.html", render_sweep_report(folder, name=name))
+    html_ = _rendered(folder / "sweep.json", render_sweep_report, folder, name=name)
+    return atomic_write_text(folder / "report.html", html_)
 
 
 def render_generalisation_report(folder) -> str:
@@ -284,4 +306,5 @@ def render_generalisation_report(folder) -> str:
 def write_generalisation_report(folder) -> Path:
     """Write ``report.html`` into a ``chordscope generalise`` folder, atomically."""
     folder = Path(folder)
-    return atomic_write_text(folder / "report.html", render_generalisation_report(folder))
+    html_ = _rendered(folder / "generalisation.json", render_generalisation_report, folder)
+    return atomic_write_text(folder / "report.html", html_)

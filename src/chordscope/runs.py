@@ -81,18 +81,38 @@ def machine() -> dict:
     }
 
 
+#: Files that mark a folder as chordscope's own output (``--force`` may replace it).
+OWN_FILES = frozenset(
+    {"metrics.json", "sweep.json", "generalisation.json", "model.json", "report.html"}
+)
+#: The most seeds one sweep trains.
+MAX_SEEDS = 100_000
+
+
 @contextmanager
 def output_folder(out, *, force: bool = False):
     """Yield a temporary folder that replaces ``out`` only if the block completes.
 
     Raises :class:`OutputError` at once if ``out`` exists and ``force`` is false, or if its
-    parent cannot be written.
+    parent cannot be written. Even with ``force``, the current folder (or one above it) and a
+    non-empty folder that holds none of the files chordscope writes (:data:`OWN_FILES`) are
+    never replaced.
     """
     out = Path(out)
     if out.exists() and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it")
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path {out} exists and is not a folder")
+    if out.exists():
+        here = Path.cwd().resolve()
+        if out.resolve() == here or out.resolve() in here.parents:
+            raise OutputError(f"output folder {out} is the current folder or above it")
+        names = {p.name for p in out.iterdir()}
+        if names and not names & OWN_FILES:
+            raise OutputError(
+                f"output folder {out} was not made by chordscope; --force replaces only "
+                "chordscope's folders"
+            )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -363,6 +383,8 @@ def run_sweep(
     Path of the sweep folder.
     """
     n_seeds = valid_positive_int("seeds", n_seeds)
+    if n_seeds > MAX_SEEDS:
+        raise ParameterError(f"seeds={n_seeds} must be at most {MAX_SEEDS}")
     first_seed = valid_non_negative_int("first_seed", first_seed)
     recipe = _recipe(recipe, epochs, steps_per_epoch)
     out = Path(out) if out is not None else Path("runs") / f"sweep-{recipe.name}-{n_seeds}"
@@ -539,10 +561,17 @@ def write_synth(
     if durations is None:
         durations = [duration] * len(labels)
     durations = [float(d) for d in durations]
-    if len(durations) != len(labels) or not all(d > 0 for d in durations):
+    if len(durations) != len(labels) or not all(0.01 <= d <= 600 for d in durations):
         raise ParameterError(
-            f"durations must be {len(labels)} positive numbers of seconds, one per label"
+            f"durations must be {len(labels)} numbers of seconds in 0.01..600, one per label "
+            f"(duration={durations[0] if durations else duration!r})"
         )
+    if isinstance(sr, bool) or not isinstance(sr, int) or not 1000 <= sr <= 192_000:
+        raise ParameterError(f"sr={sr!r} must be a sample rate in 1000..192000 Hz")
+    if sum(durations) * sr > 2 * 3600 * 48_000:
+        raise ParameterError(f"{sum(durations):g} s at sr={sr} is too long (at most 2 h at 48 kHz)")
+    if reverb_rt60 is not None and not 0 < reverb_rt60 <= 30:
+        raise ParameterError(f"reverb={reverb_rt60!r} must be an RT60 in (0, 30] seconds")
     if snr is not None:
         add_noise(np.zeros(4) + 1, snr, kind=noise, rng=np.random.default_rng(0))  # checks
     children = np.random.SeedSequence(seed).spawn(len(labels))
