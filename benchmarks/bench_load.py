@@ -1,11 +1,12 @@
 """Hot paths quiet and beside one busy program: torch's default threads against chordscope's.
 
-Each hot path runs in a fresh process, timed after its warm-up (imports, inputs, model):
+Each hot path runs in a fresh process, timed after its warm-up (imports, inputs, model, and one
+small run of the same path, so that first-call costs are not counted):
 
 - ``tutorial``: ``train_tutorial([0], "seed")`` (``chordscope run --recipe seed``)
 - ``sweep``: ``train_tutorial(range(20), "robust")`` (``chordscope sweep --seeds 20``)
 - ``fit``: 20 steps of a ChordCNN on 256 chord clips a step (``chordscope train``)
-- ``predict``: a 60-second recording labelled by the pretrained ``majmin`` (ChordTCN)
+- ``predict``: a 10-minute recording labelled by the pretrained ``majmin`` (ChordTCN)
 
 four times: quiet and beside one busy process (a Python loop that holds one core), each with
 torch's default thread count (forced through ``CHORDSCOPE_THREADS`` = the usable cores) and with
@@ -35,11 +36,12 @@ def _child(path: str) -> float:
     import torch  # noqa: F401  (imported before timing, as in a real command)
 
     if path in ("tutorial", "sweep"):
-        from chordscope.tutorial import train_tutorial
+        from chordscope.tutorial import get_recipe, train_tutorial
         from chordscope.tutorial_data import tutorial_inputs
 
         inputs = tutorial_inputs()
         seeds, recipe = ([0], "seed") if path == "tutorial" else (list(range(20)), "robust")
+        train_tutorial(seeds, get_recipe(recipe, epochs=1), inputs=inputs)  # warm-up
         t0 = time.perf_counter()
         train_tutorial(seeds, recipe, inputs=inputs)
         return time.perf_counter() - t0
@@ -63,15 +65,17 @@ def _child(path: str) -> float:
 
     rng = np.random.default_rng(0)
     chords = [[57, 60, 64], [53, 57, 60], [48, 52, 55], [55, 59, 62]]
-    y = np.concatenate([
-        render([(p, 0.0, 0.8) for p in chords[k % 4]], synth="additive", duration=2.0, sr=SR,
-               rng=rng)
-        for k in range(30)
-    ])  # fmt: skip
+    clips = [
+        render([(p, 0.0, 0.8) for p in chords[k]], synth="additive", duration=2.0, sr=SR, rng=rng)
+        for k in range(4)
+    ]
+    y = np.concatenate([clips[k % 4] for k in range(300)])  # ten minutes
     rec = load_recogniser("majmin")
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "a.wav"
         sf.write(wav, 0.5 * y / np.abs(y).max(), SR)
+        sf.write(Path(tmp) / "warm.wav", 0.5 * y[: 4 * SR] / np.abs(y).max(), SR)
+        predict(Path(tmp) / "warm.wav", rec, tuning=0.0)  # warm-up: first-call costs
         t0 = time.perf_counter()
         predict(wav, rec, tuning=0.0)
         return time.perf_counter() - t0

@@ -39,7 +39,7 @@ from .errors import ChordscopeError, InputError, ModelFileError, OutputError, Pa
 from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, log_cqt
 from .io import Segment, chord_format, load_model
 from .page import write_prediction_page
-from .threads import choose_threads, using_threads
+from .threads import choose_threads, cpu_reading, using_threads
 
 __all__ = [
     "Recogniser",
@@ -518,6 +518,7 @@ def predict(
         raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
     rec = load_recogniser(model)
     t = [time.perf_counter()]
+    mark = cpu_reading()  # who else is busy while we read: measured at no cost (threads)
     y = load_audio(path, sr=rec.config.sr, peak=rec.peak)
     t.append(time.perf_counter())
     if tuning == "auto":
@@ -529,7 +530,7 @@ def predict(
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
-    with using_threads(choose_threads("predict", threads)):
+    with using_threads(choose_threads("predict", threads, since=mark)):
         P = posteriors(rec, F)
     silent_frames(P, F, rec.labels)
     t.append(time.perf_counter())
@@ -634,7 +635,7 @@ def predict_files(
         ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``
     on_result : callable, optional  called with each :class:`FileResult` as soon as its file
         is done (to print progress)
-    threads : int, optional  as for :func:`predict` (chosen once for all the files)
+    threads : int, optional  as for :func:`predict` (each file measures the free cores anew)
     html : bool  also write ``<stem>.html`` beside each chord file: the prediction page of
         :func:`chordscope.page.write_prediction_page` (audio, chromagram, chords, confidence)
     audio_mode : str  how the page holds the audio: ``auto``, ``embed`` or ``link``
@@ -672,7 +673,7 @@ def predict_files(
         inputs = [inputs]
     if audio_mode not in ("auto", "embed", "link"):
         raise ParameterError(f"audio_mode={audio_mode!r} must be auto, embed or link")
-    threads = choose_threads("predict", threads)  # once for all the files
+    choose_threads("predict", threads, since=cpu_reading())  # a bad count fails here, at once
     work = list(_audio_inputs(inputs))
     claimed = {}
     for src, error in work:  # two inputs must not write one file (a.wav and a.flac)

@@ -3,13 +3,14 @@
 Conventions
 -----------
 - Torch's intra-op pool (OpenMP) defaults to one thread per core and spins while it waits.
-  On tiny operations (the tutorial's 68-parameter network, a sweep's batched seeds) the threads
-  cost more than they give, and when another program holds a core a spinning thread that waits
-  for a descheduled one turns a one-second run into a minute. So each hot path asks
-  :func:`choose_threads` for its count: one thread for tiny work; for large work (recogniser
-  training, ``predict``) the cores this process may use (``os.sched_getaffinity``) less the
-  ones other programs keep busy right now (two readings of ``/proc/stat`` 50 ms apart),
-  shared out among the ranks of a ``torchrun`` job on this machine (``LOCAL_WORLD_SIZE``).
+  On tiny operations (one tutorial network of 68 parameters) the threads cost more than they
+  give, and when another program holds a core a spinning thread that waits for a descheduled
+  one turns a one-second run into a minute. So each hot path asks :func:`choose_threads` for its
+  count: one thread for tiny work; for larger work (a sweep's batched seeds, recogniser
+  training, ``predict``) the cores this process may use (``os.sched_getaffinity``) less the ones
+  other programs keep busy right now (``/proc/stat`` read 50 ms apart, less this process's own
+  time), shared out among the ranks of a ``torchrun`` job on this machine
+  (``LOCAL_WORLD_SIZE``).
 - The user decides when they say so: ``CHORDSCOPE_THREADS``, else ``OMP_NUM_THREADS``, else
   ``MKL_NUM_THREADS`` (the usual variables), else a ``threads=`` argument where a command has
   one (``--threads``).
@@ -24,10 +25,10 @@ from contextlib import contextmanager
 
 from .errors import ParameterError
 
-__all__ = ["WORK", "usable_cores", "busy_cores", "choose_threads", "using_threads"]
+__all__ = ["WORK", "usable_cores", "cpu_reading", "busy_cores", "choose_threads", "using_threads"]
 
 #: Hot paths and whether their operations are large enough to share between threads.
-WORK = {"tutorial": False, "sweep": False, "fit": True, "predict": True}
+WORK = {"tutorial": False, "sweep": True, "fit": True, "predict": True}
 _ENV = ("CHORDSCOPE_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -45,29 +46,40 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _cpu_times() -> tuple[float, float] | None:
+def _cpu_times() -> tuple[float, float, float] | None:
+    """Return the machine's total and idle CPU time and this process's, in clock ticks."""
     try:
         with open("/proc/stat", encoding="ascii") as f:
             fields = [float(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
+        with open("/proc/self/stat", encoding="ascii") as f:
+            own = f.read().rsplit(")", 1)[1].split()  # after the command name
+    except (OSError, ValueError, IndexError):
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
-    return sum(fields), idle
+    return sum(fields), idle, float(own[11]) + float(own[12])  # utime + stime
 
 
-def busy_cores(window: float = 0.05) -> float:
+def cpu_reading():
+    """Return a reading of the CPU counters, to pass later as ``busy_cores(since=...)``."""
+    return _cpu_times()
+
+
+def busy_cores(window: float = 0.05, *, since=None) -> float:
     """Return how many cores of the machine other programs keep busy now (0 where unknown).
 
-    Two readings of ``/proc/stat`` ``window`` seconds apart; this process is asleep meanwhile,
-    so what was busy was someone else.
+    Two readings of ``/proc/stat`` ``window`` seconds apart, less what this process itself
+    used meanwhile (``/proc/self/stat``: its own work and the thread pools that still spin after
+    their last task). With ``since`` (a :func:`cpu_reading`), the first reading is that one and
+    nothing waits: a hot path takes it before work of its own (reading audio) and pays nothing.
     """
-    a = _cpu_times()
-    time.sleep(window)
+    a = _cpu_times() if since is None else since
+    if since is None:
+        time.sleep(window)
     b = _cpu_times()
     if a is None or b is None or b[0] <= a[0]:
         return 0.0
-    busy = 1.0 - (b[1] - a[1]) / (b[0] - a[0])
-    return max(0.0, busy) * (os.cpu_count() or 1)
+    others = (b[0] - a[0]) - (b[1] - a[1]) - (b[2] - a[2])
+    return max(0.0, others / (b[0] - a[0])) * (os.cpu_count() or 1)
 
 
 def _from_environment() -> int | None:
@@ -84,13 +96,14 @@ def _from_environment() -> int | None:
     return None
 
 
-def choose_threads(work: str, threads: int | None = None) -> int:
+def choose_threads(work: str, threads: int | None = None, *, since=None) -> int:
     """Return the intra-op thread count for hot path ``work`` (see the module docs).
 
     Parameters
     ----------
     work : str  one of :data:`WORK`
     threads : int, optional  an explicit count (``--threads``); the environment still wins
+    since : optional  a :func:`cpu_reading` taken earlier (see :func:`busy_cores`)
 
     Examples
     --------
@@ -110,7 +123,7 @@ def choose_threads(work: str, threads: int | None = None) -> int:
         return 1
     share = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))  # torchrun ranks here
     cores = max(1, usable_cores() // share)
-    return max(1, min(cores, round(cores - busy_cores() / share)))
+    return max(1, min(cores, round(cores - busy_cores(since=since) / share)))
 
 
 @contextmanager
