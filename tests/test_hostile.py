@@ -283,6 +283,20 @@ CASES = [
         setup={"mine/precious.txt": "keep me"},
     ),  # fmt: skip
     Case("sweep-seeds-2e40", ["sweep", "--seeds", str(2**40), "--out", "s"], 2, "seeds"),
+    Case(
+        "generalise-out-dot-force",
+        ["generalise", "--quick", "--out", ".", "--force", "--quiet"],
+        2,
+        r"current folder",
+        setup={"precious.txt": "keep me"},
+    ),  # fmt: skip
+    Case(
+        "generalise-force-foreign-folder",
+        ["generalise", "--quick", "--out", "mine", "--force", "--quiet"],
+        2,
+        "not made by chordscope",
+        setup={"mine/precious.txt": "keep me"},
+    ),  # fmt: skip
     Case("report-garbage", ["report", "{report_garbage}"], 2, "generalisation.json"),
     Case("report-empty-json", ["report", "{report_empty}"], 2, "generalisation.json"),
     Case("report-wrong-json", ["report", "{report_wrong}"], 2, "generalisation.json"),

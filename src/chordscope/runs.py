@@ -89,6 +89,19 @@ OWN_FILES = frozenset(
 MAX_SEEDS = 100_000
 
 
+def _check_replaceable(out: Path) -> None:
+    """Refuse to replace the current folder, a folder above it, or one chordscope did not make."""
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise OutputError(f"output folder {out} is the current folder or above it")
+    names = {p.name for p in out.iterdir()}
+    if names and not names & OWN_FILES:
+        raise OutputError(
+            f"output folder {out} was not made by chordscope; --force replaces only "
+            "chordscope's folders"
+        )
+
+
 @contextmanager
 def output_folder(out, *, force: bool = False):
     """Yield a temporary folder that replaces ``out`` only if the block completes.
@@ -104,15 +117,7 @@ def output_folder(out, *, force: bool = False):
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path {out} exists and is not a folder")
     if out.exists():
-        here = Path.cwd().resolve()
-        if out.resolve() == here or out.resolve() in here.parents:
-            raise OutputError(f"output folder {out} is the current folder or above it")
-        names = {p.name for p in out.iterdir()}
-        if names and not names & OWN_FILES:
-            raise OutputError(
-                f"output folder {out} was not made by chordscope; --force replaces only "
-                "chordscope's folders"
-            )
+        _check_replaceable(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -492,6 +497,10 @@ def run_generalisation(
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
+    if out.exists():
+        _check_replaceable(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
