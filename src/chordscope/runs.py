@@ -90,7 +90,9 @@ MAX_SEEDS = 100_000
 
 
 def _check_replaceable(out: Path) -> None:
-    """Refuse to replace the current folder, a folder above it, or one chordscope did not make."""
+    """Refuse to replace a file, the current folder, a folder above it, or a foreign folder."""
+    if not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
     here = Path.cwd().resolve()
     if out.resolve() == here or out.resolve() in here.parents:
         raise OutputError(f"output folder {out} is the current folder or above it")
@@ -114,8 +116,6 @@ def output_folder(out, *, force: bool = False):
     out = Path(out)
     if out.exists() and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a folder")
     if out.exists():
         _check_replaceable(out)
     try:
@@ -495,10 +495,8 @@ def run_generalisation(
     ``out``, which must not exist or be empty unless ``force``.
     """
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
+    if out.is_dir() and any(out.iterdir()) and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a folder")
     if out.exists():
         _check_replaceable(out)
     try:
