@@ -146,6 +146,42 @@ def test_augment_pitch_shift_moves_bins_and_labels_together():
         assert v.labels[y] == f"{PITCH_NAMES[(9 + s) % 12]}:min"
 
 
+def test_augment_harmonics_is_the_log_cqt_of_a_brighter_note():
+    from chordscope.features import CHORD_CQT, log_cqt
+    from chordscope.synth import sine_chord
+
+    v = get_vocabulary("majmin")
+    g2 = 440.0 * 2 ** ((43 - 69) / 12)  # G2
+    F = log_cqt(sine_chord([g2], duration=1.0, sr=CHORD_CQT.sr))[None]
+    Y = np.full((1, 4), v.index("G:min"))
+    X, Y2 = augment(F, Y, v, np.random.default_rng(3), harmonics=1.0)
+    assert (Y2 == Y).all()  # the labels stay: the chord is what was played
+    mid, g2_bin = F.shape[-1] // 2, 19  # bin 0 is C1
+    gains = np.random.default_rng(3).random(6)[1:] ** 2  # the draws add_harmonics makes
+    M = np.expm1(F[0, :, mid].astype(np.float64))
+    want = M.copy()
+    for shift, g in zip((12, 19, 24, 28, 31), gains, strict=True):
+        want[shift:] += g * M[:-shift]  # each bin also holds the bins below it, times the gains
+    np.testing.assert_allclose(X[0, :, mid], np.log1p(want), rtol=1e-4, atol=1e-5)
+    for shift in (12, 19, 24, 28, 31):
+        assert want[g2_bin + shift] > 10 * M[g2_bin + shift]  # a sine had nothing there
+    assert X[0, g2_bin + 28, mid] > F[0, g2_bin + 28, mid]  # B4 now sounds over a G bass
+
+
+def test_augment_without_harmonics_draws_what_it_drew_before():
+    # harmonics = 0 (every configuration before it existed) makes no draw: old runs repeat
+    v = get_vocabulary("majmin")
+    X = np.random.default_rng(0).uniform(0, 2, (8, 73, 5)).astype(np.float32)
+    Y = np.full((8, 3), 1)
+    a = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, gain_db=(-6, 6), eq_db=3.0)
+    b = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, gain_db=(-6, 6), eq_db=3.0,
+                harmonics=0.0)  # fmt: skip
+    np.testing.assert_array_equal(a[0], b[0])
+    c = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, gain_db=(-6, 6), eq_db=3.0,
+                harmonics=0.5)  # fmt: skip
+    assert not np.array_equal(a[0], c[0])
+
+
 def test_excerpts_align_inputs_and_labels():
     F = np.arange(20, dtype=np.float16)[None].repeat(73, 0)
     pool = SongPool(F=F, y=np.arange(20, dtype=np.int16))

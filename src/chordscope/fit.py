@@ -94,6 +94,7 @@ class TrainConfig:
     pitch_shift: int = 0  # data = music: CQT-domain pitch shift up to this many semitones
     gain_db: tuple = ()  # data = music: overall gain range in dB (plus a ±3 dB ramp)
     eq_db: float = 0.0  # data = music: random equaliser tilt and bump, up to ± this many dB
+    harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -189,6 +190,7 @@ class TrainConfig:
             ("no_chord", 0, 1),
             ("reverb", 0, 1),
             ("eq_db", 0, 24),
+            ("harmonics", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
         ):
@@ -387,7 +389,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
         X, Y = augment(
             X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
-            gain_db=tuple(config.gain_db), eq_db=config.eq_db,
+            gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
         )  # fmt: skip
         return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":
@@ -640,6 +642,9 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         n = {"songs": lambda: len(song_pool(config)), "music": lambda: len(song_pool(config))
              // config.seq_frames}.get(config.data, lambda: config.n_pool)()  # fmt: skip
         config = replace(config, steps=max(1, math.ceil(config.epochs * n / config.batch_size)))
+    if device.type == "cuda":  # same seed, same weights on a GPU too (cuDNN's own choices vary)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
     vocab = get_vocabulary(config.vocab)
     torch.manual_seed(config.seed)  # the weights' initialisation (torch's own draws)
     model = build_model(config.architecture(vocab.n_classes)).to(device)
