@@ -22,7 +22,9 @@ def train_interrupted(train, config, out, stop_after: int) -> None:
     """Run ``train(config, out)``; press Ctrl-C (KeyboardInterrupt) after ``stop_after`` steps."""
     calls = []
 
-    def stop(n):
+    def stop(n, **info):  # progress(n, phase=..., loss=...): count the steps only
+        if not n:
+            return
         calls.append(n)
         if len(calls) == stop_after:
             raise KeyboardInterrupt
@@ -41,3 +43,33 @@ def assert_same_weights(run_a, run_b) -> None:
     assert set(a) == set(b)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+
+
+def save_tiny_recogniser(folder, *, seed: int = 1, channels=None, **features):
+    """Save an untrained majmin ChordCNN as a run folder (``folder`` is created) and return it.
+
+    For the mechanics of loading, predicting and writing, not for accuracy; ``features``
+    overrides entries of model.json's "features" (e.g. ``gain``, ``peak``).
+    """
+    from pathlib import Path
+
+    import torch
+
+    from chordscope.chords import get_vocabulary
+    from chordscope.features import CHORD_CQT
+    from chordscope.io import save_model
+    from chordscope.models import ChordCNN
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    kwargs = {} if channels is None else {"channels": channels}
+    save_model(
+        folder,
+        ChordCNN(n_classes=25, **kwargs).eval(),
+        {
+            "vocabulary": get_vocabulary("majmin").to_json(),
+            "features": {**CHORD_CQT.to_json(), "n_context": 3, **features},
+        },
+    )
+    return folder

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from conftest import save_tiny_recogniser
 
 SR = 22050
 
@@ -35,24 +36,8 @@ def _toml(path: Path, text: str) -> None:
 
 
 def _model(folder: Path) -> Path:
-    import torch
-
-    from chordscope.chords import get_vocabulary
-    from chordscope.features import CHORD_CQT
-    from chordscope.io import save_model
-    from chordscope.models import ChordCNN
-
-    torch.manual_seed(1)
     folder.mkdir()
-    save_model(
-        folder,
-        ChordCNN(n_classes=25).eval(),
-        {
-            "vocabulary": get_vocabulary("majmin").to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": 3},
-        },
-    )
-    return folder
+    return save_tiny_recogniser(folder)
 
 
 def _lying_model(good: Path, folder: Path, change) -> Path:

@@ -146,6 +146,32 @@ def test_score_command_table_and_json(tmp_path, capsys):
     assert out[-1].startswith("all (weighted)")
 
 
+def test_score_goes_on_past_a_bad_pair(tmp_path, capsys):
+    for side in ("ref", "est"):
+        (tmp_path / side).mkdir()
+    _write(tmp_path / "ref" / "a.lab", [(0.0, 10.0, "C:maj")])
+    _write(tmp_path / "est" / "a.lab", [(0.0, 10.0, "C:maj")])
+    _write(tmp_path / "ref" / "b.lab", [(0.0, 2.0, "C:maj")])
+    (tmp_path / "est" / "b.lab").write_text("0 1 C:maj\n0.5 2 D:min\n")  # overlapping
+    _write(tmp_path / "ref" / "c.lab", [(0.0, 4.0, "C:maj")])
+    _write(tmp_path / "est" / "c.lab", [(0.0, 4.0, "A:min")])
+    argv = ["score", str(tmp_path / "ref"), str(tmp_path / "est")]
+    assert main(argv) == 1  # some pairs scored, one could not be read
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("chordscope: error:") and "b.lab" in err[0]
+    rows = {line.split()[0]: line.split()[1:] for line in captured.out.splitlines()[1:]}
+    assert set(rows) == {"a", "c", "all"}  # b is left out of the table and of the total
+    assert main([*argv, "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["errors"]) == ["b"] and "b.lab" in result["errors"]["b"]
+    assert result["total"]["majmin"] == pytest.approx(10.0 / 14.0)  # a and c only
+    (tmp_path / "est" / "a.lab").write_text("nonsense\n")
+    (tmp_path / "est" / "c.lab").write_text("nonsense\n")
+    assert main(argv) == 2  # nothing could be scored
+    assert len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
 @pytest.mark.parametrize(
     "ref, est, match",
     [

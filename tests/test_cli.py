@@ -298,3 +298,55 @@ def test_every_subcommand_has_a_description_an_example_and_option_help():
         text = sp.format_help()
         assert sp.description and f"example:\n  chordscope {name}" in text, name
         assert all(a.help for a in sp._actions), (name, [a.dest for a in sp._actions if not a.help])
+
+
+# --- the terminal: phases, numbers on the bar, a summary ------------------------------------
+
+
+@pytest.fixture
+def terminal(monkeypatch, capsys):
+    """A stderr taken for a terminal, so the commands draw their progress bars."""
+    from chordscope import cli
+
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    return capsys
+
+
+def test_bar_phases_numbers_and_a_clock_that_starts_with_the_steps(terminal):
+    from chordscope.cli import _Bar
+
+    bar = _Bar(10, "train")
+    bar(0, phase="rendering 3 songs")
+    bar.bar.start_t -= 100.0  # a long set-up ...
+    bar(1, loss=0.5)
+    assert bar.bar.n == 1 and bar.bar.format_dict["elapsed"] < 50  # ... not in the rate
+    bar(1, loss=0.25, val_accuracy=0.875)
+    assert bar.bar.postfix == "loss=0.25, val_accuracy=0.875"
+    bar.close()
+    lines = terminal.readouterr().err.replace("\r", "\n").splitlines()
+    assert "train: rendering 3 songs" in lines  # a line of its own, kept above the bar
+
+
+def test_train_on_a_terminal_says_each_phase_and_shows_the_loss(tmp_path, terminal):
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "4", "--batch-size", "16", "--out", str(out)]) == 0
+    captured = terminal.readouterr()
+    lines = [ln.strip() for ln in captured.err.replace("\r", "\n").splitlines() if ln.strip()]
+    phases = [ln for ln in lines if ln.startswith("train majmin: ") and "|" not in ln]
+    assert [p.split(": ", 1)[1].split()[0] for p in phases] == ["the", "testing", "writing"]
+    assert any("loss=" in ln for ln in lines)  # the loss rides on the bar
+    assert f"{out}: test accuracy" in captured.out  # the closing summary
+
+
+def test_predict_on_a_terminal_counts_files_and_sums_up(tmp_path, terminal):
+    from chordscope.io import write_wav
+
+    for name in ("a", "b"):
+        t = np.arange(16000 * 3) / 16000
+        write_wav(tmp_path / f"{name}.wav", np.sin(2 * np.pi * 220 * t) * 0.3, 16000)
+    argv = ["predict", str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "-o", str(tmp_path)]
+    assert main(argv) == 0
+    captured = terminal.readouterr()
+    assert "predict: a.wav (1 of 2)" in captured.err and "predict: b.wav (2 of 2)" in captured.err
+    assert "audio=" in captured.err  # how far the features of the file have come
+    assert captured.out.splitlines()[-1].startswith("2 of 2 files labelled in ")

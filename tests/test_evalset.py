@@ -21,8 +21,9 @@ def test_same_seed_byte_identical_files(tmp_path):
     for out in (a, b):
         assert main(["evalset", "--out", str(out), "--songs", "2", "--bars", "2", "--quiet"]) == 0
     names = sorted(p.name for p in a.iterdir())
-    assert names == [f"song00{i}.{ext}" for i in range(2) for ext in ("json", "lab", "wav")]
-    for n in names:
+    songs = [f"song00{i}.{ext}" for i in range(2) for ext in ("json", "lab", "wav")]
+    assert names == ["evalset.json", *songs]  # evalset.json: the settings that made the set
+    for n in songs:
         assert (a / n).read_bytes() == (b / n).read_bytes()
     c = tmp_path / "c"
     assert (

@@ -6,11 +6,10 @@ import pickle
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
+from conftest import save_tiny_recogniser
 
 import chordscope
 from chordscope import io as cio
-from chordscope.chords import get_vocabulary
 from chordscope.errors import InputError, ParameterError
 from chordscope.features import CHORD_CQT
 from chordscope.io import (
@@ -20,9 +19,7 @@ from chordscope.io import (
     Segment,
     chord_format,
     read_chords,
-    save_model,
 )
-from chordscope.models import ChordCNN
 from chordscope.recognise import FileResult, predict_files
 
 SR = CHORD_CQT.sr
@@ -37,17 +34,7 @@ SEGS = [
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """An untrained majmin ChordCNN saved as a run folder (the mechanics, not the accuracy)."""
-    torch.manual_seed(1)
-    folder = tmp_path_factory.mktemp("tiny")
-    save_model(
-        folder,
-        ChordCNN(n_classes=25).eval(),
-        {
-            "vocabulary": get_vocabulary("majmin").to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": 3},
-        },
-    )
-    return folder
+    return save_tiny_recogniser(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture

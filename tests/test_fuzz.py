@@ -11,14 +11,12 @@ import shutil
 
 import pytest
 import torch
+from conftest import save_tiny_recogniser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chordscope.chords import get_vocabulary
 from chordscope.errors import ChordscopeError
-from chordscope.features import CHORD_CQT
-from chordscope.io import load_model, read_chords, save_model
-from chordscope.models import ChordCNN
+from chordscope.io import load_model, read_chords
 
 FUZZ = settings(
     max_examples=60,
@@ -79,17 +77,7 @@ def test_any_bytes(tmp_path, data, suffix):
 
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("model")
-    save_model(
-        folder,
-        ChordCNN(n_classes=25, channels=(2, 2, 2)).eval(),
-        {
-            "vocabulary": get_vocabulary("majmin").to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": 3},
-        },
-    )
-    return folder
+    return save_tiny_recogniser(tmp_path_factory.mktemp("model"), seed=0, channels=(2, 2, 2))
 
 
 json_values = st.recursive(

@@ -245,7 +245,7 @@ def test_cli_writes_the_heldout_set_and_rejects_bad_input(tmp_path, capsys):
     out = tmp_path / "h"
     argv = ["evalset", "--heldout", "--out", str(out), "--songs", "1", "--bars", "2"]
     assert main([*argv, "--conditions", "isolated,detuned", "--quiet"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["detuned", "isolated"]
+    assert sorted(p.name for p in out.iterdir()) == ["detuned", "evalset.json", "isolated"]
     assert (out / "isolated" / "condition.json").is_file()
     assert (out / "detuned" / "song000.lab").is_file()
     bad = tmp_path / "bad"

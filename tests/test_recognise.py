@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import save_tiny_recogniser
 
 import chordscope
 from chordscope.chords import get_vocabulary
@@ -14,7 +15,6 @@ from chordscope.cli import main
 from chordscope.errors import InputError, ModelFileError, ParameterError
 from chordscope.features import CHORD_CQT, context_frames, log_cqt
 from chordscope.io import read_chords, save_model
-from chordscope.models import ChordCNN
 from chordscope.recognise import (
     audio_features,
     decode,
@@ -31,18 +31,7 @@ SR = CHORD_CQT.sr
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """An untrained majmin ChordCNN saved as a run folder (the mechanics, not the accuracy)."""
-    torch.manual_seed(1)
-    model = ChordCNN(n_classes=25).eval()
-    folder = tmp_path_factory.mktemp("tiny")
-    save_model(
-        folder,
-        model,
-        {
-            "vocabulary": get_vocabulary("majmin").to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": 3},
-        },
-    )
-    return folder
+    return save_tiny_recogniser(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture
@@ -421,16 +410,7 @@ def test_pretrained_majmin_on_real_guitar_recordings():
 
 def _saved_with_features(folder, **features):
     folder.mkdir()
-    torch.manual_seed(1)
-    save_model(
-        folder,
-        ChordCNN(n_classes=25).eval(),
-        {
-            "vocabulary": get_vocabulary("majmin").to_json(),
-            "features": {**CHORD_CQT.to_json(), "n_context": 3, **features},
-        },
-    )
-    return folder
+    return save_tiny_recogniser(folder, **features)
 
 
 def test_the_input_contract_is_read_from_model_json(tmp_path, tone, monkeypatch):

@@ -226,3 +226,26 @@ def test_additive_track_plays_the_notes_in_tune_and_stops():
         assert (frame[[33, 37, 40]] > 0.1 * frame.max()).all()
         # the release (at most 0.3 s, cut after five time constants) ends by 0.8 + 1.5 s
         assert not y[int(2.31 * 16000) :].any() and y[int(0.85 * 16000)] != 0
+
+
+def test_counter_voice_adds_a_line_with_suspensions_and_leaves_the_rest():
+    from chordscope.songs import _tones, music_song
+
+    held_over = sounded = 0
+    for i in range(12):
+        plain = music_song(i, seed=3)
+        assert music_song(i, seed=3, counter=0.0).tracks == plain.tracks  # no draw when off
+        song = music_song(i, seed=3, counter=1.0)
+        assert song.chords == plain.chords  # the labels stay the chords
+        extra = [t for t in song.tracks if t[0] == "counter"]
+        assert song.tracks[: len(plain.tracks)] == plain.tracks and len(extra) <= 1
+        if not extra:  # the single-chord recordings get no counter-voice
+            continue
+        for pitch, start, _, _ in extra[0][3]:
+            assert 50 <= pitch <= 72
+            lab = next(c[2] for c in song.chords if c[0] <= start < c[1])
+            root, ivs = _tones(lab)
+            sounded += 1
+            if any(abs(start - c[0]) < 1e-9 for c in song.chords):  # on a chord change
+                held_over += (pitch - root) % 12 not in {i % 12 for i in ivs}
+    assert sounded > 50 and held_over > 0  # suspensions: non-chord tones on the downbeat

@@ -81,7 +81,7 @@ def test_hot_paths_run_with_the_chosen_count(no_env, tmp_path, monkeypatch):
     from chordscope.tutorial import train_tutorial
 
     seen = []
-    train_tutorial([0], "seed", progress=lambda n: seen.append(torch.get_num_threads()))
+    train_tutorial([0], "seed", progress=lambda n, **info: seen.append(torch.get_num_threads()))
     assert seen and set(seen) == {1}
 
     import soundfile as sf

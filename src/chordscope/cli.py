@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -30,17 +31,61 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"chordscope: error: {message}\n")
 
 
+def _on_terminal() -> bool:
+    """Whether stderr is a terminal (progress bars are drawn only there)."""
+    return sys.stderr.isatty()
+
+
+class _Bar:
+    """The terminal's view of a long call: a line per set-up phase, then a tqdm bar.
+
+    Library functions report through one callable, ``progress(n, phase=None, **numbers)``:
+    ``n`` steps (or files) done, a ``phase`` when a stage without steps begins (rendering,
+    writing figures), and numbers measured on the way (``loss``, ``val_accuracy``) for the bar.
+    The bar's clock restarts at the first step after a phase, so set-up does not spoil its ETA.
+    """
+
+    def __init__(self, total: int | None, desc: str):
+        from tqdm import tqdm
+
+        self.desc, self.total, self.restart = desc, total, True
+        self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+    def __call__(self, n: int = 1, *, phase: str | None = None, **numbers) -> None:
+        if phase is not None:
+            self.bar.write(f"{self.desc}: {phase}", file=sys.stderr)
+            self.bar.set_description_str(f"{self.desc} ({phase})")
+            self.restart = True
+        if numbers:
+            self.bar.set_postfix(
+                {k: f"{v:.3g}" if isinstance(v, float) else v for k, v in numbers.items()},
+                refresh=not n,
+            )
+        if n:
+            if self.restart:  # the first step after set-up: the rate counts from here
+                done = self.bar.n
+                self.bar.reset(total=self.total)
+                self.bar.update(done)
+                self.bar.set_description_str(self.desc)
+                self.restart = False
+            self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _with_progress(total: int | None, quiet: bool, desc: str, fn, *args, **kwargs):
-    """Call ``fn(*args, progress=..., **kwargs)`` with a tqdm bar on a terminal.
+    """Call ``fn(*args, progress=..., **kwargs)`` with a :class:`_Bar` on a terminal.
 
     No bar with ``--quiet`` or when stderr is not a TTY.
     """
-    if quiet or not sys.stderr.isatty():
+    if quiet or not _on_terminal():
         return fn(*args, progress=None, **kwargs)
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=desc, leave=False) as bar:
-        return fn(*args, progress=bar.update, **kwargs)
+    bar = _Bar(total, desc)
+    try:
+        return fn(*args, progress=bar, **kwargs)
+    finally:
+        bar.close()
 
 
 def _total_steps(args) -> int:
@@ -158,6 +203,7 @@ def _cmd_synth(args) -> int:
 def _cmd_evalset(args) -> int:
     from .errors import ParameterError
     from .evalset import EVAL_SEED, write_evalset
+    from .io import output_folder, write_json
 
     if args.heldout:
         from .heldout import CONDITIONS, HELDOUT_SEED, write_heldout_set
@@ -168,39 +214,35 @@ def _cmd_evalset(args) -> int:
             )
         conditions = list(CONDITIONS) if args.conditions is None else args.conditions.split(",")
         n_songs = 10 if args.songs is None else args.songs
-        written = _with_progress(
-            n_songs * len(conditions) if isinstance(n_songs, int) and n_songs > 0 else None,
-            args.quiet,
-            "files",
-            write_heldout_set,
-            args.out,
-            conditions=conditions,
-            n_songs=n_songs,
-            seed=HELDOUT_SEED if args.seed is None else args.seed,
-            n_bars=args.bars,
-        )
-        if not args.quiet:
+        total = n_songs * len(conditions) if isinstance(n_songs, int) and n_songs > 0 else None
+        write, unit = write_heldout_set, "files"
+        settings = {
+            "conditions": conditions,
+            "seed": HELDOUT_SEED if args.seed is None else args.seed,
+        }
+    else:
+        if args.conditions is not None:
+            raise ParameterError("--conditions needs --heldout")
+        n_songs = 20 if args.songs is None else args.songs
+        total, write, unit = n_songs, write_evalset, "songs"
+        settings = {
+            "seed": EVAL_SEED if args.seed is None else args.seed,
+            "soundfont": args.soundfont or "fluidr3",
+        }
+    settings = {"n_songs": n_songs, "n_bars": args.bars, **settings}
+    # built in a temporary folder, renamed when complete: Ctrl-C leaves no partial set
+    with output_folder(args.out, force=args.force) as tmp:
+        written = _with_progress(total, args.quiet, unit, write, tmp, **settings)
+        kind = "heldout" if args.heldout else "evalset"
+        write_json(tmp / "evalset.json", {"kind": kind, **settings, "version": __version__})
+    if not args.quiet:
+        if args.heldout:
             n_files = sum(len(paths) for paths in written.values())
             print(
                 f"{args.out}: {n_files} files in {len(written)} conditions ({', '.join(written)})"
             )
-        return 0
-    if args.conditions is not None:
-        raise ParameterError("--conditions needs --heldout")
-    n_songs = 20 if args.songs is None else args.songs
-    paths = _with_progress(
-        n_songs,
-        args.quiet,
-        "songs",
-        write_evalset,
-        args.out,
-        n_songs=n_songs,
-        seed=EVAL_SEED if args.seed is None else args.seed,
-        n_bars=args.bars,
-        soundfont=args.soundfont or "fluidr3",
-    )
-    if not args.quiet:
-        print(f"{args.out}: {len(paths)} songs (.wav, .lab, .json)")
+        else:
+            print(f"{args.out}: {len(written)} songs (.wav, .lab, .json)")
     return 0
 
 
@@ -263,7 +305,6 @@ def _cmd_train(args) -> int:
 def _cmd_predict(args) -> int:
     from .errors import ParameterError
     from .io import CHORD_FORMATS
-    from .recognise import predict_files
 
     names = list(CHORD_FORMATS)
     if args.format not in CHORD_FORMATS:
@@ -282,16 +323,58 @@ def _cmd_predict(args) -> int:
         if tuning is None or not -0.5 <= tuning <= 0.5:
             raise ParameterError(f"--tuning {args.tuning} must be auto or semitones in -0.5..0.5")
 
+    written = []
+    bar = None if args.quiet or not _on_terminal() else _Bar(None, "predict")
+
+    def say(line: str, file) -> None:  # above the bar, if there is one
+        if bar is None:
+            print(line, file=file)
+        else:
+            bar.bar.write(line, file=file)
+
     def show(result) -> None:  # as each file is done
+        if result.ok:
+            written.append(result.destination)
         if result.error is not None:
-            print(f"chordscope: error: {result.error}", file=sys.stderr)
+            say(f"chordscope: error: {result.error}", sys.stderr)
         elif not args.quiet:
             page = f", page {result.page}" if result.page else ""
-            print(
-                f"{result.source} -> {result.destination} ({len(result.segments)} segments{page})"
+            say(
+                f"{result.source} -> {result.destination} ({len(result.segments)} segments{page})",
+                sys.stdout,
             )
 
-    results = predict_files(
+    t0 = time.perf_counter()
+    try:
+        results = _predict_files(args, tuning, show, bar)
+    except KeyboardInterrupt:  # each chord file is whole (written, then renamed): say which
+        if not written:
+            print("chordscope: interrupted; nothing was written", file=sys.stderr)
+        else:
+            files = f"{written[0]}" + (f" ... {written[-1]}" if len(written) > 1 else "")
+            print(
+                f"chordscope: interrupted; {len(written)} chord file(s) written before it "
+                f"({files}), none half-written",
+                file=sys.stderr,
+            )
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    failed = sum(not r.ok for r in results)
+    if not args.quiet and len(results) > 1:
+        print(
+            f"{len(results) - failed} of {len(results)} files labelled"
+            + (f", {failed} failed" if failed else "")
+            + f" in {time.perf_counter() - t0:.1f} s"
+        )
+    return 1 if failed else 0
+
+
+def _predict_files(args, tuning, show, progress):
+    from .recognise import predict_files
+
+    return predict_files(
         args.audio,
         model=args.model,
         out_dir=args.output,
@@ -304,8 +387,8 @@ def _cmd_predict(args) -> int:
         threads=args.threads,
         html=args.html,
         audio_mode=args.audio_mode,
+        progress=progress,
     )
-    return 1 if any(not r.ok for r in results) else 0
 
 
 def _cmd_generalise(args) -> int:
@@ -334,16 +417,22 @@ def _cmd_score(args) -> int:
     from .evaluate import CHORD_METRICS, pair_files, score_files
 
     result = score_files(pair_files(args.reference, args.estimate))
+    for reason in result["errors"].values():  # each pair that could not be read: one line
+        print(f"chordscope: error: {reason}", file=sys.stderr)
+    # 0: all scored; 1: some pairs could not be read (the others are scored); 2: none could
+    status = 0 if not result["errors"] else 1 if result["files"] else EXIT_USAGE
     if args.json:
         print(json.dumps(result, indent=2))
-        return 0
+        return status
+    if not result["files"]:
+        return status
     width = max(12, *(len(n) for n in result["files"]))
     print(f"{'file':<{width}} " + " ".join(f"{m:>8}" for m in CHORD_METRICS))
     rows = list(result["files"].items()) + [("all (weighted)", result["total"])]
     for name, scores in rows:
         cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
         print(f"{name:<{width}} " + " ".join(cells))
-    return 0
+    return status
 
 
 def _cmd_view(args) -> int:
@@ -550,6 +639,9 @@ def _parser() -> argparse.ArgumentParser:
         "one folder per condition (chordscope.heldout)",
     )
     ev.add_argument("--conditions", help="with --heldout: comma-separated conditions (default all)")
+    ev.add_argument(
+        "--force", action="store_true", help="replace an existing set (only a chordscope folder)"
+    )
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=_cmd_evalset)
 
@@ -692,6 +784,18 @@ def _save_traceback() -> str:
     return path
 
 
+def _left_behind(args) -> str:
+    """Say what an interrupted command leaves: a training checkpoint, or nothing."""
+    if args.command == "train" and getattr(args, "out", None):
+        try:
+            step = json.loads((Path(args.out) / "checkpoint.json").read_text())["step"]
+        except (OSError, ValueError, KeyError, TypeError):
+            step = None
+        if isinstance(step, int):
+            return f"checkpoint saved at step {step}, --resume continues"
+    return "nothing was written"
+
+
 def main(argv=None) -> int:
     """Run the ``chordscope`` command; return the exit status."""
     parser = _parser()
@@ -716,8 +820,5 @@ def main(argv=None) -> int:
         )
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        if args.command == "train":
-            print("chordscope: interrupted; checkpoint saved, --resume continues", file=sys.stderr)
-        else:
-            print("chordscope: interrupted; nothing was written", file=sys.stderr)
+        print(f"chordscope: interrupted; {_left_behind(args)}", file=sys.stderr)
         return 130

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import InputError
+from .errors import ChordscopeError, InputError
 from .io import read_chords
 
 __all__ = [
@@ -189,19 +189,27 @@ def score_segments(ref_path, segments) -> tuple[dict, dict]:
 def score_files(pairs) -> dict:
     """Score each ``(name, ref_path, est_path)`` and pool them, duration-weighted.
 
+    A pair whose files cannot be read (a :class:`~chordscope.errors.ChordscopeError`: missing,
+    malformed, unsorted, ...) does not stop the others: its one-line reason is kept under
+    ``errors`` and it is left out of the total.
+
     Returns
     -------
     result : dict
         ``{"files": {name: {metric: score}}, "total": {metric: score or None},
-        "seconds": {metric: seconds compared}}``; a metric no file compares has a total of
-        ``None``.
+        "seconds": {metric: seconds compared}, "errors": {name: reason}}``; a metric no file
+        compares has a total of ``None``.
     """
-    files, results = {}, []
+    files, results, errors = {}, [], {}
     for name, ref_path, est_path in pairs:
-        ref_i, ref_l = read_chords(ref_path)
-        est_i, est_l = read_chords(est_path)
+        try:
+            ref_i, ref_l = read_chords(ref_path)
+            est_i, est_l = read_chords(est_path)
+        except ChordscopeError as exc:
+            errors[name] = str(exc)
+            continue
         scores, seconds = chord_scores(ref_i, ref_l, est_i, est_l)
         files[name] = scores
         results.append((scores, seconds))
     seconds = {m: sum(w[m] for _, w in results) for m in CHORD_METRICS}
-    return {"files": files, "total": pool(results), "seconds": seconds}
+    return {"files": files, "total": pool(results), "seconds": seconds, "errors": errors}

@@ -95,6 +95,7 @@ class TrainConfig:
     gain_db: tuple = ()  # data = music: overall gain range in dB (plus a ±3 dB ramp)
     eq_db: float = 0.0  # data = music: random equaliser tilt and bump, up to ± this many dB
     harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
+    counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -191,6 +192,7 @@ class TrainConfig:
             ("reverb", 0, 1),
             ("eq_db", 0, 24),
             ("harmonics", 0, 1),
+            ("counter_voice", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
         ):
@@ -357,6 +359,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             reverb_p=config.reverb if train else 0.0,
             mp3_p=config.mp3 if train else 0.0,
             tuning_cents=config.tuning_cents if train else 0.0,
+            counter=config.counter_voice,
         )
     return song_frames(
         config.vocab,
@@ -598,7 +601,8 @@ def train_chords(
     resume : bool  continue from ``out/checkpoint.*``
     force : bool  replace a finished run in ``out``
     shards : int  split each batch into this many shards, as that many DDP ranks would
-    progress : callable, optional  called with the number of steps done
+    progress : callable, optional  called as ``progress(1, loss=..., [val_accuracy=...])``
+        after each step and as ``progress(0, phase=...)`` when a set-up stage begins
     threads : int, optional  torch threads (default: the free cores, see
         :mod:`chordscope.threads`; the environment wins)
 
@@ -655,6 +659,11 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
     net = _Sequences(model) if config.data == "music" else model
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(net)
+    if progress is not None:
+        rendered = f"rendering {config.n_songs} training songs (FluidSynth), then validation"
+        progress(0, phase=rendered if config.data in ("songs", "music") else "the validation set")
+    if config.data in ("songs", "music"):
+        song_pool(config)  # rendered once (cached), before the clock of the first step
     val = _fixed_set(config, "validation", config.n_val) if rank == 0 else None
     local = config.batch_size // world
     t0 = time.perf_counter()
@@ -673,6 +682,7 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
                 loss_sum += loss.item() / shards
             opt.step()
             done = t + 1
+            numbers = {"loss": loss_sum}
             if rank == 0 and ((t + 1) % config.eval_every == 0 or t + 1 == config.steps):
                 history.append(
                     {
@@ -681,10 +691,11 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
                         **{f"val_{k}": v for k, v in _scores(model, *val, device).items()},
                     }
                 )
+                numbers["val_accuracy"] = history[-1]["val_accuracy"]
             if rank == 0 and (t + 1) % config.checkpoint_every == 0:
                 _save_checkpoint(out, model, opt, t + 1, config, history)
             if progress is not None:
-                progress(1)
+                progress(1, **numbers)
     except KeyboardInterrupt:
         if rank == 0:
             _save_checkpoint(out, model, opt, done, config, history)
@@ -696,6 +707,8 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         _save_checkpoint(
             out, model, torch.optim.AdamW(model.parameters()), config.steps, config, history
         )
+        if progress is not None:
+            progress(0, phase=f"testing on {config.n_test} examples")
         test = _scores(model, *_fixed_set(config, "test", config.n_test), device)
         model = model.cpu().eval()
     if distributed:

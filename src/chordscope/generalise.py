@@ -204,7 +204,8 @@ def generalisation_matrix(songs, *, train, quick: bool = False, seed: int = 0, p
         :func:`chordscope.runs.run_generalisation` passes one that writes a run folder
     quick : bool  the small matrix (minutes; for tests)
     seed : int  seeds the training data, the weights and the test clips
-    progress : callable, optional  called with 1 after each model is trained and tested
+    progress : callable, optional  called with 1 after each model is trained and tested, and
+        as ``progress(0, phase=...)`` before each
 
     Returns
     -------
@@ -216,7 +217,9 @@ def generalisation_matrix(songs, *, train, quick: bool = False, seed: int = 0, p
     t0 = time.perf_counter()
     shared = {}  # test sets that do not depend on the model
     rows = []
-    for condition in TRAINING:
+    for i, condition in enumerate(TRAINING):
+        if progress is not None:
+            progress(0, phase=f"training on {condition} ({i + 1} of {len(TRAINING)}), then testing")
         fitted = train(condition, _config(condition, size, seed))
         model = fitted.model.cpu().eval()
         row = {}

@@ -20,9 +20,11 @@ import io as _io
 import json
 import numbers
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from .errors import InputError, ModelFileError, OutputError, ParameterError, val
 
 __all__ = [
     "atomic_write_bytes",
+    "output_folder",
     "atomic_write_text",
     "write_json",
     "read_json",
@@ -63,6 +66,73 @@ def _umask() -> int:
 def publish_mode(path, *, folder: bool = False) -> None:
     """Give a temporary file or folder the mode a plain ``open``/``mkdir`` would have."""
     os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
+#: Files that mark a folder as chordscope's own output (``--force`` may replace it).
+OWN_FILES = frozenset(
+    {
+        "metrics.json",
+        "sweep.json",
+        "generalisation.json",
+        "model.json",
+        "report.html",
+        "evalset.json",
+    }
+)
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse to replace a file, the current folder, a folder above it, or a foreign folder."""
+    if not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder")
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise OutputError(f"output folder {out} is the current folder or above it")
+    names = {p.name for p in out.iterdir()}
+    if names and not names & OWN_FILES:
+        raise OutputError(
+            f"output folder {out} was not made by chordscope; --force replaces only "
+            "chordscope's folders"
+        )
+
+
+@contextmanager
+def output_folder(out, *, force: bool = False):
+    """Yield a temporary folder that replaces ``out`` only if the block completes.
+
+    Raises :class:`OutputError` at once if ``out`` exists (other than as an empty folder) and
+    ``force`` is false, or if its parent cannot be written. Even with ``force``, the current
+    folder (or one above it) and a non-empty folder that holds none of the files chordscope
+    writes (:data:`OWN_FILES`) are never replaced. Interrupted (Ctrl-C, an error), the block
+    leaves ``out`` as it was.
+    """
+    out = Path(out)
+    try:
+        empty = out.is_dir() and not any(out.iterdir())
+    except OSError as exc:
+        raise OutputError(f"cannot read {out}: {exc.strerror or exc}") from None
+    if out.exists() and not force and not empty:
+        raise OutputError(f"output folder {out} exists; pass --force to replace it")
+    if out.exists():
+        check_replaceable(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        publish_mode(tmp, folder=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

@@ -117,9 +117,9 @@ def compress(y: np.ndarray, sr: int, *, threshold_db: float, ratio: float) -> np
     return y * 10.0 ** (gain_db / 20)
 
 
-def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
+def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter=0.0):
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
-    song = music_song(i, seed=seed)
+    song = music_song(i, seed=seed, counter=counter)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = CHORD_CQT.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
@@ -141,12 +141,12 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents):
 
 
 @lru_cache(maxsize=4)
-def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, workers):
+def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, workers):
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
-        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents)
+        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -162,6 +162,7 @@ def song_pool(
     reverb_p: float = 0.3,
     mp3_p: float = 0.15,
     tuning_cents: float = 15.0,
+    counter: float = 0.0,
     gap: int = 8,
     workers: int | None = None,
 ) -> SongPool:
@@ -169,6 +170,7 @@ def song_pool(
 
     Songs render in threads (FluidSynth is a separate program); the result does not depend on
     ``workers``. The rendered songs are kept for the process's next pool of the same songs.
+    ``counter`` is the share of songs with a counter-voice (:func:`chordscope.songs.music_song`).
     """
     v = get_vocabulary(vocab)
     if not 0 <= reverb_p <= 1 or not 0 <= mp3_p <= 1 or not 0 <= tuning_cents <= 50:
@@ -176,7 +178,7 @@ def song_pool(
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
-        workers or os.cpu_count() or 1,
+        float(counter), workers or os.cpu_count() or 1,
     )  # fmt: skip
     hop_s = CHORD_CQT.hop_length / CHORD_CQT.sr
     cols, ys = [], []

@@ -11,6 +11,7 @@ blue < 0). :func:`save_figure` is the only function that touches the disk.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -40,27 +41,77 @@ def _figure(figsize):
     return Figure(figsize=figsize, layout="constrained")
 
 
-def inputs_figure(x_major, x_minor, *, root_names=None, n: int = 4):
+_PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def _note_names(lowest: str, n: int) -> list[str]:
+    """Names of the ``n`` semitones from the note ``lowest`` up.
+
+    Examples
+    --------
+    >>> _note_names("A3", 4)
+    ['A3', 'A#3', 'B3', 'C4']
+    """
+    m = re.fullmatch(r"([A-G]#?)(-?\d+)", lowest)
+    if m is None:
+        raise ValueError(f"not a note name like 'A3' or 'C#4': {lowest!r}")
+    midi = _PITCHES.index(m[1]) + 12 * (int(m[2]) + 1)
+    return [f"{_PITCHES[(midi + i) % 12]}{(midi + i) // 12 - 1}" for i in range(n)]
+
+
+#: Weights of linear R, G, B in relative luminance (sRGB, WCAG 2).
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+def _ink(rgba) -> str:
+    """``"black"`` or ``"white"``: the text colour that contrasts more with the colour ``rgba``.
+
+    Compares WCAG contrast ratios from the relative luminance, so either choice reaches 4.5:1.
+    """
+    c = np.asarray(rgba, dtype=float)[:3]
+    lum = float(np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4) @ _LUMA)
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
+def _annotate(ax, im, values, fmt: str, **kwargs) -> None:
+    """Write each value of ``values`` on its cell of the image ``im``, black or white by cell."""
+    for (i, j), v in np.ndenumerate(np.asarray(values)):
+        ink = _ink(im.cmap(im.norm(v)))
+        ax.text(j, i, format(v, fmt), ha="center", va="center", color=ink, **kwargs)
+
+
+def inputs_figure(x_major, x_minor, *, root_names=None, n: int = 4, lowest_note: str = "A3"):
     """Plot the first ``n`` major inputs (left) and minor inputs (right), as in the tutorial.
 
     Parameters
     ----------
     x_major, x_minor : np.ndarray [shape=(n_examples, n_bins, n_frames)]
+        The tutorial's inputs: ``|CQT|`` in dB above its minimum, divided by the maximum (0 .. 1).
     root_names : list of str, optional
         Root of each example (the same roots for both halves).
+    lowest_note : str
+        Note of CQT bin 0, one bin per semitone (the tutorial's ``fmin``: 220 Hz, A3).
     """
-    fig = _figure((12, 5))
+    n_bins, n_frames = np.shape(x_major)[1:]
+    ticks = list(range(0, n_bins, 6))
+    notes = _note_names(lowest_note, n_bins)
+    fig = _figure((13, 5))
     axes = fig.subplots(1, 2 * n + 1)
     axes[n].axis("off")
     for i in range(n):
         for ax, x, q in ((axes[i], x_major[i], "maj"), (axes[n + 1 + i], x_minor[i], "min")):
-            ax.imshow(x, cmap="Blues", origin="lower", aspect="auto", vmin=0, vmax=1)
+            im = ax.imshow(x, cmap="Blues", origin="lower", aspect="auto", vmin=0, vmax=1)
             ax.set_title(f"{root_names[i]}:{q}" if root_names is not None else q, fontsize=9)
             ax.set_xticks(range(x.shape[1]))
+            ax.set_xlabel("frame")
+            ax.set_yticks(ticks, [notes[t] for t in ticks])
             if ax is not axes[0]:
-                ax.set_yticklabels([])
-    axes[0].set_ylabel("CQT bin (semitones above A3)")
-    fig.suptitle("major (left) and minor (right) inputs: CQT, dB / max, 3 frames")
+                ax.tick_params(labelleft=False)
+    axes[0].set_ylabel("CQT bin, one per semitone (note)")
+    data_axes = [a for k, a in enumerate(axes) if k != n]
+    label = "log-compressed CQT magnitude\n(dB above the minimum, / maximum)"
+    fig.colorbar(im, ax=data_axes, shrink=0.8, label=label)
+    fig.suptitle(f"major (left) and minor (right) inputs: CQT, {n_frames} frames")
     return fig
 
 
@@ -111,9 +162,7 @@ def kernels_figure(conv, *, titles=None, row_labels=None, ylabel="semitones (rel
     axes = grid[:K]
     for k, ax in enumerate(axes):
         im = ax.imshow(conv[k, 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
-        for (i, j), v in np.ndenumerate(conv[k, 0]):
-            ink = "white" if abs(v) > 0.6 * vmax else "black"  # readable on dark cells
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color=ink)
+        _annotate(ax, im, conv[k, 0], ".2f", fontsize=7)  # white on dark cells
         ax.set_title(titles[k] if titles else f"kernel {k + 1}", fontsize=9 if titles else None)
         ax.set_yticks(range(kh), row_labels[k] if row_labels else list(range(kh)))
         ax.set_xticks(range(kw))
@@ -160,18 +209,21 @@ def feature_maps_figure(x, maps, *, title=None):
 def dense_figure(dense, *, class_names=("maj", "min")):
     """Plot the dense weights as the tutorial prints them: a row per kernel, a column per class.
 
+    The figure widens with the classes; names longer than four characters are set upright.
+
     Parameters
     ----------
     dense : np.ndarray [shape=(n_classes, n_kernels)]  (``nn.Linear`` layout, transposed here)
+    class_names : sequence of str  one per class
     """
     w = np.asarray(dense).T
+    names = [str(c) for c in class_names]
     vmax = float(np.abs(w).max()) or 1.0
-    fig = _figure((4, 1 + 0.8 * len(w)))
+    fig = _figure((max(4.0, 2.5 + 0.6 * w.shape[1]), 1 + 0.8 * len(w)))
     ax = fig.subplots()
     im = ax.imshow(w, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-    for (i, j), v in np.ndenumerate(w):
-        ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=11)
-    ax.set_xticks(range(w.shape[1]), list(class_names))
+    _annotate(ax, im, w, "+.2f", fontsize=11)
+    ax.set_xticks(range(w.shape[1]), names, rotation=0 if max(map(len, names)) <= 4 else 90)
     ax.set_yticks(range(w.shape[0]), [f"kernel {k + 1}" for k in range(w.shape[0])])
     ax.set_xlabel("output class")
     ax.set_title("dense weights")
@@ -229,6 +281,8 @@ def tuning_figure(explanation: dict):
             [str(i) for i in range(0, 13, 2)] + list(tri),
             fontsize=7,
         )
+        for label in ax.get_xticklabels()[7:]:  # triad names one unit apart: upright
+            label.set_rotation(90)
         ax.set_title(f"kernel {e['kernel']}: {e['role']}", fontsize=9)
         ax.set_xlabel("interval (semitones) | triads")
     axes[0].set_ylabel("mean pooled activation")
@@ -269,26 +323,49 @@ def semitone_kernels_figure(conv, explanation: dict):
 
 
 def census_figure(census: dict):
-    """Roles over the seeds of a sweep, split by success, and the mean kernel of each cluster."""
-    roles = census["roles"]
-    names = sorted(roles)
+    """Roles over the seeds of a sweep, split by success, and the mean kernel of each cluster.
+
+    Every number printed is a count of kernels by role (``roles_by_outcome``, and each cluster's
+    ``roles``), the numbers the bars show; a series with no kernel is left out of the legend.
+
+    Parameters
+    ----------
+    census : dict  :func:`chordscope.runs.census`
+    """
+    by = census["roles_by_outcome"]
+    names = sorted(set(census["roles"]) | set(by["perfect"]) | set(by["failed"]))
     fig = _figure((12, 4.2))
     n_cl = len(census["clusters"])
     gs = fig.add_gridspec(1, 1 + n_cl, width_ratios=[2.5] + [1] * n_cl)
     ax = fig.add_subplot(gs[0, 0])
-    ok = [census["roles_by_outcome"]["perfect"].get(n, 0) for n in names]
-    bad = [census["roles_by_outcome"]["failed"].get(n, 0) for n in names]
-    ax.barh(names, ok, color="tab:green", label="seeds at 100 %")
-    ax.barh(names, bad, left=ok, color="tab:orange", label="failed seeds")
+    ok = np.array([by["perfect"].get(n, 0) for n in names], dtype=int)
+    bad = np.array([by["failed"].get(n, 0) for n in names], dtype=int)
+    seeds = {k: census.get(f"n_{k}") for k in ("perfect", "failed")}
+    for counts, left, colour, key, what in (
+        (ok, 0, "tab:green", "perfect", "seeds at 100 %"),
+        (bad, ok, "tab:orange", "failed", "failed seeds"),
+    ):
+        if counts.any():
+            n_s = f" ({seeds[key]})" if seeds[key] is not None else ""
+            ax.barh(names, counts, left=left, color=colour, label=f"{what}{n_s}")
+    total = ok + bad
+    for y, t in enumerate(total):
+        ax.text(t, y, f" {t}", va="center", fontsize=8)
+    ax.set_xlim(0, 1.12 * max(int(total.max(initial=0)), 1))  # room for the totals
     ax.set_xlabel("kernels")
-    ax.legend(fontsize=8)
     ax.set_title(f"kernel roles over {census['n_seeds']} seeds")
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:  # below the bars, outside every axes
+        fig.legend(handles, labels, loc="outside lower left", ncols=2, fontsize=8)
     clusters = census["clusters"]
-    vmax = max(float(np.abs(np.array(c["centroid"])).max()) for c in clusters) or 1.0
+    vmax = max((float(np.abs(np.array(c["centroid"])).max()) for c in clusters), default=0)
+    vmax = vmax or 1.0
     for i, c in enumerate(clusters):
         a = fig.add_subplot(gs[0, i + 1])
         a.imshow(np.array(c["centroid"]), cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="lower")
-        a.set_title(f"{c['size']} kernels\n{c['top_role']}", fontsize=8)
+        size = sum(c["roles"].values())
+        top = c["roles"][c["top_role"]]
+        a.set_title(f"{size} kernel{'s' * (size != 1)}:\n{top} {c['top_role']}", fontsize=8)
         a.set_xticks([])
         a.set_yticks(range(len(c["centroid"])))
     return fig
@@ -303,16 +380,7 @@ def generalisation_figure(matrix, train_names, test_names):
     fig = _figure((1.0 + 0.85 * len(test_names), 1.6 + 0.5 * len(train_names)))
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(matrix, cmap="viridis", vmin=1 / 25, vmax=1.0, aspect="auto")
-    for (i, j), v in np.ndenumerate(matrix):
-        ax.text(
-            j,
-            i,
-            f"{v:.2f}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="black" if v > 0.6 else "white",
-        )
+    _annotate(ax, im, matrix, ".2f", fontsize=8)
     ax.set_xticks(range(len(test_names)))
     ax.set_xticklabels(test_names, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(train_names)))

@@ -289,11 +289,13 @@ def audio_features(
     block_seconds: float = 60.0,
     tuning: float = 0.0,
     gain: float = LOG_GAIN,
+    progress: Callable | None = None,
 ) -> np.ndarray:
     """``log(1 + gain |CQT|)`` of a whole waveform, computed over blocks with margins.
 
     Equal to :func:`chordscope.features.log_cqt` of the whole signal (to float precision) while
-    holding only one block's transform at a time.
+    holding only one block's transform at a time. ``progress``, if given, is called as
+    ``progress(0, audio="120/840 s")`` after each block (long files on a terminal).
 
     Returns
     -------
@@ -313,6 +315,8 @@ def audio_features(
             warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
             F = log_cqt(seg, config=config, tuning=tuning, gain=gain)
         out[:, f0:f1] = F[:, f0 - a : f1 - a]
+        if progress is not None:
+            progress(0, audio=f"{f1 * hop / config.sr:.0f}/{n_frames * hop / config.sr:.0f} s")
     return out
 
 
@@ -480,6 +484,7 @@ def predict(
     return_timing: bool = False,
     threads: int | None = None,
     keep_features: Callable[[np.ndarray], object] | None = None,
+    progress: Callable | None = None,
 ):
     """Chord segments of an audio file.
 
@@ -498,6 +503,8 @@ def predict(
         :mod:`chordscope.threads`; the environment wins)
     keep_features : callable, optional  called with the log-CQT ``(n_bins, n_frames)`` the
         network saw (for a picture of it: :func:`chordscope.page.write_prediction_page`)
+    progress : callable, optional  told how far the features of a long file have come
+        (:func:`audio_features`)
 
     Returns
     -------
@@ -524,7 +531,7 @@ def predict(
     if tuning == "auto":
         tuning = estimate_tuning(y, rec.config.sr)
     t.append(time.perf_counter())
-    F = audio_features(y, rec.config, tuning=tuning, gain=rec.gain)
+    F = audio_features(y, rec.config, tuning=tuning, gain=rec.gain, progress=progress)
     if keep_features is not None:
         keep_features(F)
     duration = len(y) / rec.config.sr
@@ -609,6 +616,7 @@ def predict_files(
     threads: int | None = None,
     html: bool = False,
     audio_mode: str = "auto",
+    progress: Callable | None = None,
 ) -> list[FileResult]:
     """Label the chords of audio files and write each to a chord file.
 
@@ -639,6 +647,8 @@ def predict_files(
     html : bool  also write ``<stem>.html`` beside each chord file: the prediction page of
         :func:`chordscope.page.write_prediction_page` (audio, chromagram, chords, confidence)
     audio_mode : str  how the page holds the audio: ``auto``, ``embed`` or ``link``
+    progress : callable, optional  called as ``progress(0, phase="NAME (k of n)")`` as each file
+        begins, ``progress(0, audio=...)`` as its features advance, ``progress(1)`` when it is done
 
     Returns
     -------
@@ -693,7 +703,9 @@ def predict_files(
         if not os.access(out_dir, os.W_OK):
             raise OutputError(f"cannot write to {out_dir}: permission denied")
     results = []
-    for src, error in work:
+    for k, (src, error) in enumerate(work):
+        if progress is not None:
+            progress(0, phase=f"{src.name} ({k + 1} of {len(work)})")
         if error is not None:  # a folder without audio files
             result = FileResult(source=src, error=error)
         else:
@@ -717,6 +729,7 @@ def predict_files(
                     return_confidence=fmt.confidence or html,
                     threads=threads,
                     keep_features=kept.append if html else None,
+                    progress=progress,
                 )
                 page = None
                 if html:
@@ -734,4 +747,6 @@ def predict_files(
         if on_result is not None:
             on_result(result)
         results.append(result)
+        if progress is not None:
+            progress(1)
     return results

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
-import tempfile
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +27,7 @@ from .explain import explain_file, explain_tutorial, first_conv
 from .fit import FitResult, TrainConfig, train_chords
 from .generalise import SIZES as GENERALISATION_SIZES
 from .generalise import generalisation_matrix
-from .io import publish_mode, save_model, write_csv, write_json, write_lab, write_wav
+from .io import output_folder, save_model, write_csv, write_json, write_lab, write_wav
 from .models import n_params
 from .recognise import pretrained_models
 from .report import write_generalisation_report, write_report, write_sweep_report
@@ -48,7 +45,6 @@ __all__ = [
     "census",
     "versions",
     "machine",
-    "output_folder",
 ]
 
 
@@ -81,61 +77,8 @@ def machine() -> dict:
     }
 
 
-#: Files that mark a folder as chordscope's own output (``--force`` may replace it).
-OWN_FILES = frozenset(
-    {"metrics.json", "sweep.json", "generalisation.json", "model.json", "report.html"}
-)
 #: The most seeds one sweep trains.
 MAX_SEEDS = 100_000
-
-
-def _check_replaceable(out: Path) -> None:
-    """Refuse to replace a file, the current folder, a folder above it, or a foreign folder."""
-    if not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a folder")
-    here = Path.cwd().resolve()
-    if out.resolve() == here or out.resolve() in here.parents:
-        raise OutputError(f"output folder {out} is the current folder or above it")
-    names = {p.name for p in out.iterdir()}
-    if names and not names & OWN_FILES:
-        raise OutputError(
-            f"output folder {out} was not made by chordscope; --force replaces only "
-            "chordscope's folders"
-        )
-
-
-@contextmanager
-def output_folder(out, *, force: bool = False):
-    """Yield a temporary folder that replaces ``out`` only if the block completes.
-
-    Raises :class:`OutputError` at once if ``out`` exists and ``force`` is false, or if its
-    parent cannot be written. Even with ``force``, the current folder (or one above it) and a
-    non-empty folder that holds none of the files chordscope writes (:data:`OWN_FILES`) are
-    never replaced.
-    """
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputError(f"output folder {out} exists; pass --force to replace it")
-    if out.exists():
-        _check_replaceable(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-        publish_mode(tmp, folder=True)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _figures(folder: Path, result, inputs, model) -> None:
@@ -192,7 +135,8 @@ def run_experiment(
     epochs, steps_per_epoch : int, optional
         Override the recipe's.
     progress : callable, optional
-        Called with the number of steps done after each epoch.
+        Called as ``progress(steps, loss=..., val_accuracy=...)`` after each epoch and as
+        ``progress(0, phase=...)`` when a stage without steps begins (the terminal's bar).
     threads : int, optional
         Torch threads (:func:`chordscope.threads.choose_threads`).
 
@@ -204,8 +148,10 @@ def run_experiment(
     recipe = _recipe(recipe, epochs, steps_per_epoch)
     out = Path(out) if out is not None else Path("runs") / f"{recipe.name}-seed{seed}"
     with output_folder(out, force=force) as tmp:
+        _phase(progress, "synthesising the tutorial's chords and their CQTs")
         inputs = tutorial_inputs()
         result = train_tutorial([seed], recipe, inputs=inputs, progress=progress, threads=threads)
+        _phase(progress, "writing the model, figures, explanation and report")
         model = result.model(0)
         meta = {
             "vocabulary": _vocab_json(),
@@ -222,6 +168,12 @@ def run_experiment(
         _write_explanation(tmp, result.conv[0], explain_tutorial(model, inputs.config))
         write_report(tmp, name=out.name)
     return out
+
+
+def _phase(progress, text: str) -> None:
+    """Tell ``progress`` that a stage without steps begins (``progress(0, phase=text)``)."""
+    if progress is not None:
+        progress(0, phase=text)
 
 
 def _write_explanation(folder: Path, conv, explanation: dict) -> None:
@@ -395,7 +347,9 @@ def run_sweep(
     out = Path(out) if out is not None else Path("runs") / f"sweep-{recipe.name}-{n_seeds}"
     with output_folder(out, force=force) as tmp:
         seeds = list(range(first_seed, first_seed + n_seeds))
+        _phase(progress, "synthesising the tutorial's chords and their CQTs")
         result = train_tutorial(seeds, recipe, progress=progress, threads=threads)
+        _phase(progress, f"writing the figures{' and explaining every seed' if explain else ''}")
         per_seed = [
             {
                 "seed": s,
@@ -460,6 +414,7 @@ def train_recogniser(
         config, out, resume=resume, force=force, shards=shards, progress=progress, threads=threads
     )
     if result.rank == 0:
+        _phase(progress, "writing the model, figures and report")
         write_recogniser_run(result)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()  # every rank returns once the folder is complete
@@ -492,33 +447,32 @@ def run_generalisation(
     :func:`chordscope.generalise.generalisation_matrix`, with versions and machine),
     ``figures/generalisation.png`` (the heat-map), ``report.html``, ``evalset/`` (the
     evaluation songs it scores) and ``models/<condition>/`` (one run folder per model) into
-    ``out``, which must not exist or be empty unless ``force``.
+    ``out``, which must not exist or be empty unless ``force``. Built in a temporary folder
+    (:func:`output_folder`): an interrupted run leaves nothing under ``out``.
     """
     out = Path(out)
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"output folder {out} exists; pass --force to replace it")
-    if out.exists():
-        _check_replaceable(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    valid_non_negative_int("seed", seed)
     quick = bool(quick)
-    songs = out / "evalset"
-    write_evalset(songs, n_songs=GENERALISATION_SIZES["quick" if quick else "full"]["songs"])
+    with output_folder(out, force=force) as tmp:
+        songs = tmp / "evalset"
+        _phase(progress, "rendering the evaluation songs (FluidSynth)")
+        write_evalset(songs, n_songs=GENERALISATION_SIZES["quick" if quick else "full"]["songs"])
 
-    def train(condition, config):
-        return train_recogniser(config, out / "models" / condition, force=True)
+        def train(condition, config):
+            return train_recogniser(config, tmp / "models" / condition, force=True)
 
-    result = generalisation_matrix(songs, train=train, quick=quick, seed=seed, progress=progress)
-    summary = result.pop("summary")
-    result.update(versions=versions(), machine=machine(), summary=summary)
-    write_json(out / "generalisation.json", result)
-    figure = plots.generalisation_figure(
-        np.asarray(result["accuracy"]), result["train"], result["test"]
-    )
-    plots.save_figure(figure, out / "figures" / "generalisation.png")
-    write_generalisation_report(out)
+        result = generalisation_matrix(
+            songs, train=train, quick=quick, seed=seed, progress=progress
+        )
+        _phase(progress, "writing the matrix, its figure and report")
+        summary = result.pop("summary")
+        result.update(versions=versions(), machine=machine(), summary=summary)
+        write_json(tmp / "generalisation.json", result)
+        figure = plots.generalisation_figure(
+            np.asarray(result["accuracy"]), result["train"], result["test"]
+        )
+        plots.save_figure(figure, tmp / "figures" / "generalisation.png")
+        write_generalisation_report(tmp)
     return out
 
 

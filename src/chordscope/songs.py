@@ -21,7 +21,10 @@ Conventions
   spread) and comping pattern (sustained, rhythmic stabs, arpeggios, strums), a bass line (roots,
   root–fifth, walking with chromatic approach notes, octaves) that plays a slash chord's bass, a
   lead melody with passing and neighbour tones in half of the songs, drums from one of the GM
-  kits, and a dynamic curve over the song. A share (:data:`ISOLATED`) of the songs are single
+  kits, and a dynamic curve over the song; with ``counter > 0`` a share of the songs also get a
+  counter-voice (:func:`counter_line`: a slower tenor line with suspensions, passing and
+  neighbour tones, drawn from its own stream ``SeedSequence([seed, 43, index])`` so the other
+  tracks stay as they were). A share (:data:`ISOLATED`) of the songs are single
   chords struck once and left to ring, with silences between, as in recordings of one chord.
 - Instruments come from :data:`TRAIN_CHORD_PROGRAMS`, :data:`TRAIN_BASS_PROGRAMS` and
   :data:`TRAIN_LEAD_PROGRAMS`; the held-out programs of the evaluation
@@ -50,6 +53,7 @@ __all__ = [
     "voice",
     "arrange",
     "music_song",
+    "counter_line",
     "render_music",
     "additive_track",
     "Song",
@@ -481,8 +485,11 @@ def _drums(start, end, beat, rng):
     return notes
 
 
-def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
+def music_song(index: int, *, seed: int, n_chords: int = 16, counter: float = 0.0) -> MusicSong:
     """Training song ``index`` drawn from ``seed`` (see module docs).
+
+    ``counter`` is the probability of a counter-voice (:func:`counter_line`); 0 draws nothing
+    from its stream, so songs drawn before it existed are unchanged.
 
     Examples
     --------
@@ -519,7 +526,61 @@ def music_song(index: int, *, seed: int, n_chords: int = 16) -> MusicSong:
         chords=chords, duration=t + tail,
     )  # fmt: skip
     song.tracks = arrange(chords, tempo, key, rng)
+    if counter:
+        crng = np.random.default_rng(np.random.SeedSequence([seed, 43, index]))
+        if crng.random() < counter:
+            body = [c for c in chords if c[2] != "N"]
+            scale = [0, 2, 4, 5, 7, 9, 11] if key.endswith("maj") else [0, 2, 3, 5, 7, 8, 10]
+            line = counter_line(body, 60.0 / tempo, parse_label(key)[0], scale, crng)
+            song.tracks.append(("counter", int(crng.choice(TRAIN_LEAD_PROGRAMS)), False, line))
     return song
+
+
+def counter_line(body, beat: float, tonic: int, scale, rng: np.random.Generator) -> list:
+    """Write a counter-voice in the tenor register (MIDI 50–72), a note a beat, moving by step.
+
+    At a chord change the previous note is held over as a suspension when it is not a tone of
+    the new chord (half of the time), then resolves down a step; between the chord's downbeats
+    it moves to a chord tone on strong beats and by a scale step (passing or neighbour tone) on
+    weak ones. Non-chord tones are the point: the label stays the chord.
+
+    Returns
+    -------
+    notes : list of ``(midi, start, end, velocity)``
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> notes = counter_line([(0.0, 2.0, "C:maj"), (2.0, 4.0, "F:maj")], 0.5, 0, range(12), rng)
+    >>> 0 < len(notes) <= 8 and all(50 <= n[0] <= 72 for n in notes)
+    True
+    """
+    notes, prev = [], 60 + int(rng.integers(-5, 6))
+    in_scale = {(tonic + s) % 12 for s in scale}
+    vel = float(rng.uniform(0.4, 0.7))
+    for start, end, lab in body:
+        root, ivs = _tones(lab)
+        pcs = {(root + i) % 12 for i in ivs}
+        for k in range(max(1, int(round((end - start) / beat)))):
+            t = start + k * beat
+            if k == 0 and prev % 12 not in pcs and rng.random() < 0.5:
+                pitch = prev  # a suspension: the old note against the new chord
+            elif k == 1 and notes and notes[-1][0] % 12 not in pcs and notes[-1][1] == start:
+                down = [p for p in (prev - 1, prev - 2) if p % 12 in pcs]  # it resolves down
+                pitch = down[0] if down else prev - 1
+            elif k % 2 == 0:
+                near = [p for p in range(prev - 4, prev + 5) if p % 12 in pcs and 50 <= p <= 72]
+                pitch = int(rng.choice(near)) if near else prev
+            else:
+                steps = [p for p in (prev - 2, prev - 1, prev + 1, prev + 2)
+                         if p % 12 in in_scale and 50 <= p <= 72]  # fmt: skip
+                pitch = int(rng.choice(steps)) if steps else prev
+            pitch = int(min(72, max(50, pitch)))
+            if rng.random() < 0.15:
+                continue  # a rest
+            notes.append((pitch, t, t + beat * float(rng.uniform(0.8, 1.0)), vel))
+            prev = pitch
+    return notes
 
 
 def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:

@@ -318,7 +318,8 @@ def train_tutorial(
     n_test_patterns : int
         Noise patterns of the test set; it holds ``24 * n_test_patterns`` examples.
     progress : callable, optional
-        Called with the number of steps done after each epoch.
+        Called as ``progress(steps, loss=..., val_accuracy=...)`` after each epoch (the means
+        over the seeds).
     threads : int, optional
         Torch threads (default: one, see :mod:`chordscope.threads`; the environment wins).
 
@@ -415,8 +416,12 @@ def _train(seeds, recipe, inputs, eval_every, n_test_patterns, progress) -> Trai
                     "val_accuracy": float(val_acc[s]),
                 }
             )
-        if progress is not None:
-            progress(recipe.steps_per_epoch)
+        if progress is not None:  # the mean over the seeds
+            progress(
+                recipe.steps_per_epoch,
+                loss=float(sum_loss.mean() / n),
+                val_accuracy=float(val_acc.mean()),
+            )
 
     conv = W.reshape(S, W.shape[1], 1, *ks).numpy().copy()
     return TrainResult(
