@@ -180,6 +180,23 @@ def test_augment_without_harmonics_draws_what_it_drew_before():
     c = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, gain_db=(-6, 6), eq_db=3.0,
                 harmonics=0.5)  # fmt: skip
     assert not np.array_equal(a[0], c[0])
+    d = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, gain_db=(-6, 6), eq_db=3.0,
+                harmonics=0.0, smear=0.0)  # fmt: skip
+    np.testing.assert_array_equal(a[0], d[0])
+
+
+def test_augment_smear_spreads_each_note_to_its_neighbours_alike():
+    v = get_vocabulary("majmin")
+    X = np.zeros((200, 73, 2), np.float32)
+    X[:, 40] = 2.0  # one note
+    Y = np.full((200, 1), v.index("E:maj"))
+    X2, Y2 = augment(X, Y, v, np.random.default_rng(0), smear=0.5)
+    assert (Y2 == Y).all()
+    below, above = np.expm1(X2[:, 39, 0]), np.expm1(X2[:, 41, 0])
+    np.testing.assert_allclose(below, above, rtol=1e-5)  # a blur, not a shift
+    ratio = below / np.expm1(2.0)
+    assert 0.35 < np.mean(ratio > 0) < 0.65 and ratio.max() <= 0.5 + 1e-6  # half, a <= 0.5
+    assert (X2[:, 38] == 0).all() and (X2[:, 40] == X[:, 40]).all()  # nothing else moves
 
 
 def test_excerpts_align_inputs_and_labels():

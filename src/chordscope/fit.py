@@ -95,6 +95,7 @@ class TrainConfig:
     gain_db: tuple = ()  # data = music: overall gain range in dB (plus a ±3 dB ramp)
     eq_db: float = 0.0  # data = music: random equaliser tilt and bump, up to ± this many dB
     harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
+    smear: float = 0.0  # data = music: probability of a blur into the neighbouring semitones
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
@@ -193,6 +194,7 @@ class TrainConfig:
             ("eq_db", 0, 24),
             ("harmonics", 0, 1),
             ("counter_voice", 0, 1),
+            ("smear", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
         ):
@@ -393,6 +395,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
         X, Y = augment(
             X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
             gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
+            smear=config.smear,
         )  # fmt: skip
         return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":
