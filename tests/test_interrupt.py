@@ -136,3 +136,24 @@ def test_train_interrupted_says_whether_a_checkpoint_was_saved(tmp_path, monkeyp
     monkeypatch.setattr(fit, "_batch", real_batch)
     assert main([*argv, "--resume"]) == 0
     assert (out / "model.safetensors").is_file()
+
+
+def test_two_runs_into_one_folder_at_once_replace_nothing(tmp_path, capsys):
+    """The folder appears while a run works (another process): neither result is lost."""
+    from chordscope.errors import OutputError
+    from chordscope.io import output_folder
+
+    out = tmp_path / "run"
+    with pytest.raises(OutputError) as caught:
+        with output_folder(out) as tmp:
+            (tmp / "metrics.json").write_text('{"mine": 1}')
+            out.mkdir()  # the other process finishes first
+            (out / "metrics.json").write_text('{"theirs": 1}')
+    assert "appeared while this command ran" in str(caught.value)
+    assert json.loads((out / "metrics.json").read_text()) == {"theirs": 1}
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
+    assert len(kept) == 1 and json.loads((kept[0] / "metrics.json").read_text()) == {"mine": 1}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    with output_folder(out, force=True) as tmp:  # --force: the last one wins, as asked
+        (tmp / "metrics.json").write_text('{"forced": 1}')
+    assert json.loads((out / "metrics.json").read_text()) == {"forced": 1}

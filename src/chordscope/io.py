@@ -104,7 +104,9 @@ def output_folder(out, *, force: bool = False):
     ``force`` is false, or if its parent cannot be written. Even with ``force``, the current
     folder (or one above it) and a non-empty folder that holds none of the files chordscope
     writes (:data:`OWN_FILES`) are never replaced. Interrupted (Ctrl-C, an error), the block
-    leaves ``out`` as it was.
+    leaves ``out`` as it was. If another process creates ``out`` meanwhile (and ``force`` is
+    false), nothing is replaced: the result is kept beside it as ``<out>-<pid>`` and
+    :class:`OutputError` says so.
     """
     out = Path(out)
     try:
@@ -123,6 +125,14 @@ def output_folder(out, *, force: bool = False):
         raise OutputError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
     try:
         yield tmp
+        if out.exists() and not force and not (empty and not any(out.iterdir())):
+            # another process wrote ``out`` while this one ran: keep both, replace neither
+            alt = out.with_name(f"{out.name}-{os.getpid()}")
+            os.replace(tmp, alt)
+            raise OutputError(
+                f"output folder {out} appeared while this command ran (another process?); "
+                f"this result was kept as {alt}"
+            )
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
