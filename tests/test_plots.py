@@ -269,3 +269,19 @@ def test_numbers_on_cells_are_readable(rng):
     matrix = np.linspace(0, 1, 12).reshape(3, 4)
     fig = plots.generalisation_figure(matrix, list("abc"), list("wxyz"))
     _assert_annotations_readable(fig.axes[0], matrix)
+
+
+def test_semitone_kernels_name_their_rows_by_interval_and_never_show_a_question_mark(rng):
+    exp = _explanation(rng, n_kernels=2)
+    exp["kernels"][0]["where"] = {"typical_offset": -14}  # two octaves below: read as a class
+    exp["kernels"][1]["where"] = {"typical_offset": None}  # never fires
+    exp["kernels"][1]["role"] = "dead"
+    fig = plots.semitone_kernels_figure(rng.standard_normal((2, 1, 5, 3)), exp)
+    first, second = fig.axes[0], fig.axes[1]
+    labels = [t.get_text() for t in first.get_yticklabels()]
+    # row j sits at offset -14 + j: a minor seventh two octaves ... a major second one octave
+    # below the root
+    assert labels == ["m7 (-14)", "M7 (-13)", "R (-12)", "m2 (-11)", "M2 (-10)"]
+    assert all("?" not in t.get_text() for ax in fig.axes for t in ax.get_yticklabels())
+    assert [t.get_text() for t in second.get_yticklabels()][:2] == ["row 0", "row 1"]
+    assert "no typical position" in second.get_title()

@@ -317,9 +317,30 @@ def semitone_kernels_figure(conv, explanation: dict):
     rows, titles = [], []
     for e in explanation["kernels"]:
         off = e["where"]["typical_offset"]
-        rows.append([f"{off + j:+d}" if off is not None else "?" for j in range(kh)])
-        titles.append(f"kernel {e['kernel']}: {e['role']}")
-    return kernels_figure(conv, titles=titles, row_labels=rows, ylabel="semitones above the root")
+        title = f"kernel {e['kernel']}: {e['role']}"
+        if off is None:  # it never fires on the test set: it has no place relative to the root
+            rows.append([f"row {j}" for j in range(kh)])
+            title += "\n(no typical position)"
+        else:
+            rows.append([interval_name(off + j) for j in range(kh)])
+        titles.append(title)
+    return kernels_figure(
+        conv, titles=titles, row_labels=rows, ylabel="interval to the chord root (semitones)"
+    )
+
+
+INTERVAL_NAMES = ("R", "m2", "M2", "m3", "M3", "P4", "TT", "P5", "m6", "M6", "m7", "M7")
+
+
+def interval_name(semitones: int) -> str:
+    """Name a distance from the root: its interval class and, in brackets, the signed distance.
+
+    Examples
+    --------
+    >>> interval_name(4), interval_name(-10), interval_name(0)
+    ('M3 (+4)', 'M2 (-10)', 'R (+0)')
+    """
+    return f"{INTERVAL_NAMES[semitones % 12]} ({semitones:+d})"
 
 
 def census_figure(census: dict):
