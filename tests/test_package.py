@@ -22,6 +22,32 @@ def test_every_module_is_an_attribute_of_the_package():
             raise AssertionError(f"chordscope.{missing} should not exist")
 
 
+def test_every_module_lists_exactly_its_public_functions_and_classes_in_all():
+    """``__all__`` is the module's public surface: what it defines without a leading underscore."""
+    import importlib
+    import inspect
+
+    folder = Path(chordscope.__file__).parent
+    for stem in sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")):
+        mod = importlib.import_module(f"chordscope.{stem}")
+        listed = getattr(mod, "__all__", None)
+        assert listed is not None, f"chordscope.{stem} has no __all__"
+        assert len(listed) == len(set(listed)), f"chordscope.{stem}.__all__ repeats a name"
+        assert not set(listed) - set(vars(mod)), (
+            f"chordscope.{stem}.__all__ names what is not there"
+        )
+        defined = {
+            name
+            for name, obj in vars(mod).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == mod.__name__
+        }
+        assert defined <= set(listed), (
+            f"chordscope.{stem}: public but not in __all__: {defined - set(listed)}"
+        )
+
+
 def test_saved_models_are_byte_identical_across_processes(tmp_path):
     """safetensors orders its metadata map per process: the same model must give the same bytes."""
     import subprocess

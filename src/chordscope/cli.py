@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ChordscopeError, ParameterError
+from .features import SR
 
 __all__ = ["main"]
 
@@ -611,7 +612,7 @@ def _parser() -> argparse.ArgumentParser:
     syn.add_argument("--soundfont", help="fluidr3 (default), timgm6mb or a path to an .sf2 file")
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--duration", type=float, default=2.0, help="seconds per chord (default 2)")
-    syn.add_argument("--sr", type=int, default=16000, help="sample rate (default 16000)")
+    syn.add_argument("--sr", type=int, default=SR, help=f"sample rate (default {SR})")
     syn.add_argument("--random-voicing", action="store_true", help="draw inversion, spread, ...")
     syn.add_argument("--snr", help="add noise at this signal-to-noise ratio in dB")
     syn.add_argument("--noise", default="white", help="white (default) or pink")

@@ -54,6 +54,8 @@ __all__ = [
     "write_jams",
     "write_chords_csv",
     "read_chords",
+    "check_replaceable",
+    "publish_mode",
 ]
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "recogniser_architecture",
     "n_params",
     "glorot_uniform_",
+    "glorot_limit",
 ]
 
 

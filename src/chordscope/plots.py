@@ -32,6 +32,8 @@ __all__ = [
     "census_figure",
     "prediction_figure",
     "save_figure",
+    "generalisation_figure",
+    "interval_name",
 ]
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "census",
     "versions",
     "machine",
+    "write_synth",
 ]
 
 
