@@ -353,21 +353,20 @@ def label_frames(intervals, labels, n_frames: int, vocab, *, hop_s: float) -> np
     return np.where(ok, classes[np.clip(i, 0, None)], -1).astype(np.int64)
 
 
-def _song_features(index, seed, vocab, programs, soundfont, snr_db, roots, octaves):
-
+def _song_features(index, seed, vocab, programs, soundfont, snr_db, roots, octaves, cqt):
     song = training_song(index, seed=seed, programs=programs, roots=roots, octaves=octaves)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 31, index]))
-    y = render_song(song, sr=CHORD_CQT.sr, soundfont=soundfont)
+    y = render_song(song, sr=cqt.sr, soundfont=soundfont)
     if snr_db is not None and rng.random() < 0.5:
         kind = "pink" if rng.random() < 0.5 else "white"
         y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
-    F = log_cqt(y, config=CHORD_CQT)
+    F = log_cqt(y, config=cqt)
     labels = label_frames(
         [c[:2] for c in song.chords],
         [c[2] for c in song.chords],
         F.shape[-1],
         vocab,
-        hop_s=CHORD_CQT.hop_length / CHORD_CQT.sr,
+        hop_s=cqt.hop_length / cqt.sr,
     )
     return F, labels
 
@@ -412,10 +411,14 @@ def song_frames(
     roots=tuple(range(12)),
     octaves=(3, 4),
     n_context: int = 3,
+    cqt: CQTConfig = CHORD_CQT,
     workers: int | None = None,
     progress=None,
 ) -> FramePool:
     """Render the training songs ``indices`` by FluidSynth and pool their labelled frames.
+
+    The songs are rendered at ``cqt.sr`` and transformed by ``cqt`` (the dataset's
+    :attr:`ChordDataConfig.cqt`).
 
     The songs are those of :func:`chordscope.songs.training_song`. Song ``i`` is played with
     SoundFont ``soundfonts[i % len(soundfonts)]``; half the songs get white or pink noise at an
@@ -430,7 +433,9 @@ def song_frames(
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
-        out = _song_features(i, seed, v, tuple(programs), sf, snr_db, tuple(roots), tuple(octaves))
+        out = _song_features(
+            i, seed, v, tuple(programs), sf, snr_db, tuple(roots), tuple(octaves), cqt
+        )
         if progress is not None:
             progress(1)
         return out

@@ -47,7 +47,6 @@ from .errors import (
     valid_non_negative_int,
     valid_positive_int,
 )
-from .features import CHORD_CQT
 from .io import atomic_write_bytes, read_json, write_json
 from .models import (
     RECOGNISERS,
@@ -233,7 +232,7 @@ class TrainConfig:
         its frames of features; a batch of ``music`` excerpts is ``seq_frames`` frames long.
         """
         n_frames = 2 * self.n_context + 1
-        cqt = CHORD_CQT
+        cqt = self.data_config().cqt
         if self.data == "music":
             frames = self.seq_frames + n_frames
             per = frames * (cqt.hop_length + cqt.n_bins) * 4
@@ -362,6 +361,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             mp3_p=config.mp3 if train else 0.0,
             tuning_cents=config.tuning_cents if train else 0.0,
             counter=config.counter_voice,
+            cqt=config.data_config().cqt,
         )
     return song_frames(
         config.vocab,
@@ -373,6 +373,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
         roots=tuple(config.roots),
         octaves=tuple(config.octaves),
         n_context=config.n_context,
+        cqt=config.data_config().cqt,
     )
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .datasets import label_frames
 from .errors import ParameterError
-from .features import CHORD_CQT, LOG_GAIN, log_cqt
+from .features import CHORD_CQT, LOG_GAIN, CQTConfig, log_cqt
 from .songs import music_song, render_music
 from .synth import add_noise, reverb
 
@@ -119,11 +119,11 @@ def compress(y: np.ndarray, sr: int, *, threshold_db: float, ratio: float) -> np
     return y * 10.0 ** (gain_db / 20)
 
 
-def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter=0.0):
+def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt):
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
     song = music_song(i, seed=seed, counter=counter)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
-    sr = CHORD_CQT.sr
+    sr = cqt.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
     y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng)
     if snr_db is not None and rng.random() < 0.5:
@@ -139,16 +139,17 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
     if rng.random() < mp3_p:
         y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
     tuning = float(rng.uniform(-tuning_cents, tuning_cents)) / 100.0
-    return log_cqt(y, config=CHORD_CQT, gain=GAIN, tuning=tuning).astype(np.float16), song.chords
+    return log_cqt(y, config=cqt, gain=GAIN, tuning=tuning).astype(np.float16), song.chords
 
 
 @lru_cache(maxsize=4)
-def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, workers):
+def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt,
+              workers):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
-        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter)
+        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -165,6 +166,7 @@ def song_pool(
     mp3_p: float = 0.15,
     tuning_cents: float = 15.0,
     counter: float = 0.0,
+    cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
 ) -> SongPool:
@@ -172,7 +174,8 @@ def song_pool(
 
     Songs render in threads (FluidSynth is a separate program); the result does not depend on
     ``workers``. The rendered songs are kept for the process's next pool of the same songs.
-    ``counter`` is the share of songs with a counter-voice (:func:`chordscope.songs.music_song`).
+    ``counter`` is the share of songs with a counter-voice (:func:`chordscope.songs.music_song`);
+    the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
     """
     v = get_vocabulary(vocab)
     if not 0 <= reverb_p <= 1 or not 0 <= mp3_p <= 1 or not 0 <= tuning_cents <= 50:
@@ -180,9 +183,9 @@ def song_pool(
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
-        float(counter), workers or os.cpu_count() or 1,
+        float(counter), cqt, workers or os.cpu_count() or 1,
     )  # fmt: skip
-    hop_s = CHORD_CQT.hop_length / CHORD_CQT.sr
+    hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []
     for F, chords in parts:
         targets = [target_label(c[2], v) for c in chords]
