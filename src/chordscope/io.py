@@ -191,25 +191,25 @@ def write_json(path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def read_json(path) -> dict:
-    """Read a JSON object; a missing or malformed file raises :class:`ModelFileError`.
+def read_json(path, *, error: type[Exception] = ModelFileError) -> dict:
+    """Read a JSON object; a missing or malformed file raises ``error`` (one line, the path).
 
     A file larger than :data:`MAX_JSON_BYTES` or nested too deeply for Python's parser is
-    malformed too.
+    malformed too, and so is JSON that is not an object.
     """
     path = Path(path)
     try:
         if path.stat().st_size > MAX_JSON_BYTES:
-            raise ModelFileError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB")
+            raise error(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB")
         obj = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such file") from None
+        raise error(f"{path}: no such file") from None
     except RecursionError:
-        raise ModelFileError(f"{path}: not a valid JSON file (nested too deeply)") from None
+        raise error(f"{path}: not a valid JSON file (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: not a valid JSON file ({exc})") from None
+        raise error(f"{path}: not a valid JSON file ({exc})") from None
     if not isinstance(obj, dict):
-        raise ModelFileError(f"{path}: expected a JSON object")
+        raise error(f"{path}: expected a JSON object, found {type(obj).__name__}")
     return obj
 
 

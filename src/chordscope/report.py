@@ -13,11 +13,10 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import json
 from pathlib import Path
 
 from .errors import InputError, OutputError
-from .io import atomic_write_text
+from .io import atomic_write_text, read_json
 
 __all__ = [
     "render_report",
@@ -74,15 +73,7 @@ def _e(x) -> str:
 def _read_json(path: Path) -> dict:
     if not path.is_file():
         raise OutputError(f"{path}: no such file; is {path.parent} a chordscope run folder?")
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise OutputError(f"{path}: not valid JSON (nested too deeply)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OutputError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(obj, dict):
-        raise InputError(f"{path}: expected a JSON object, found {type(obj).__name__}")
-    return obj
+    return read_json(path, error=OutputError)
 
 
 def _rendered(path: Path, render, *args, **kwargs) -> str:
