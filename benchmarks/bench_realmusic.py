@@ -19,7 +19,7 @@ Usage::
 
     python benchmarks/bench_realmusic.py [--models majmin sevenths runs/x/model.safetensors]
         [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 10]
-        [--cache DIR] [--json PATH]
+        [--cache DIR] [--json PATH] [--errors]
 """
 
 from __future__ import annotations
@@ -134,6 +134,44 @@ def _file_majority(segments, ref_intervals, ref_labels) -> tuple[str, str]:
     return ref, max(seconds, key=seconds.get) if seconds else "N"
 
 
+def _error_kinds(segments, ref_intervals, ref_labels) -> dict:
+    """Seconds of a file by kind of majmin outcome: right, wrong quality on the right root,
+    wrong root, and chord/N mix-ups (``min7->maj`` style keys name the commonest quality slips).
+    """
+    import mir_eval
+    import numpy as np
+
+    est_i = np.array([[s, e] for s, e, _ in segments], dtype=float)
+    est_l = [lab for _, _, lab in segments]
+    est_i, est_l = mir_eval.util.adjust_intervals(
+        est_i, est_l, ref_intervals.min(), ref_intervals.max(), "N", "N"
+    )
+    iv, ref, est = mir_eval.util.merge_labeled_intervals(ref_intervals, ref_labels, est_i, est_l)
+    seconds = {}
+    for (s, e), r, x, ok in zip(iv, ref, est, mir_eval.chord.majmin(ref, est), strict=True):
+        if ok < 0:
+            continue  # not compared by majmin (e.g. a diminished reference)
+        if ok == 1:
+            kind = "right"
+        elif r == "N" or x == "N":
+            kind = "chord/N"
+        elif mir_eval.chord.encode(r)[0] == mir_eval.chord.encode(x)[0]:
+            kind = f"quality {r.split(':')[1].split('/')[0]}->{_majmin(x).split(':')[1]}"
+        else:
+            kind = "root"
+        seconds[kind] = seconds.get(kind, 0.0) + float(e - s)
+    return seconds
+
+
+def _print_errors(kinds: dict) -> None:
+    """Shares of the compared time per kind of outcome, per system."""
+    for name, seconds in kinds.items():
+        total = sum(seconds.values()) or 1.0
+        top = sorted(seconds.items(), key=lambda kv: -kv[1])
+        cells = ", ".join(f"{k} {v / total:.3f}" for k, v in top[:6])
+        print(f"  errors {name[-28:]}: {cells}")
+
+
 def _table(title: str, rows: dict) -> None:
     print(f"\n{title}")
     print(f"  {'system':28s} " + " ".join(f"{m:>8s}" for m in METRICS) + f" {'label s':>8s}")
@@ -160,6 +198,12 @@ def main(argv=None) -> int:
         "--cache", help="folder keeping rendered sets between runs (default: a temp folder)"
     )
     p.add_argument("--no-baseline", action="store_true", help="leave the template baseline out")
+    p.add_argument(
+        "--errors",
+        action="store_true",
+        help="also print, per system, the share of time by kind of majmin outcome (right, "
+        "wrong quality on the right root such as min7->maj, wrong root, chord/N)",
+    )
     p.add_argument("--json", help="also write the tables as JSON here")
     args = p.parse_args(argv)
 
@@ -215,13 +259,16 @@ def main(argv=None) -> int:
                 continue
             files = _files(folder)
             render_s = time.perf_counter() - t0
-            rows, majority = {}, {}
+            rows, majority, kinds = {}, {}, {}
             for name, run in systems.items():
                 t1 = time.perf_counter()
                 results = []
                 for audio, lab in files:
                     segs = run(audio)
                     results.append(score_segments(lab, segs))
+                    if args.errors:
+                        for k, v in _error_kinds(segs, *read_chords(lab)).items():
+                            kinds.setdefault(name, {})[k] = kinds.get(name, {}).get(k, 0.0) + v
                     if condition == "real-guitar-dev":
                         ref, got = _file_majority(segs, *read_chords(lab))
                         majority.setdefault(name, {}).setdefault(ref, {})
@@ -244,6 +291,9 @@ def main(argv=None) -> int:
                 "seconds_compared": {n: r["seconds"] for n, r in rows.items()},
                 "predict_seconds": {n: r["predict_s"] for n, r in rows.items()},
             }
+            if kinds:
+                _print_errors(kinds)
+                report["conditions"][condition]["error_seconds"] = kinds
             if majority:
                 print(f"  {CREDIT}")
                 print("  per chord: the majmin label predicted for most of each file (files)")
