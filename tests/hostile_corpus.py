@@ -183,8 +183,8 @@ def make_corpus(root) -> dict[str, str]:
         p[f"toml_{name}"] = root / f"{name}.toml"
         _toml(p[f"toml_{name}"], text)
     p["checkpoint_run"] = root / "checkpoint_run"
-    p["checkpoint_run"].mkdir()
-    (p["checkpoint_run"] / "checkpoint.json").write_text("{}")
+    (p["checkpoint_run"] / "checkpoint").mkdir(parents=True)
+    (p["checkpoint_run"] / "checkpoint" / "checkpoint.json").write_text("{}")
 
     # --- report folders ------------------------------------------------------------------
     for name, text in (("garbage", "not json at all"), ("empty", "{}"), ("wrong", "[1, 2]")):

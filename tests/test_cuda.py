@@ -57,7 +57,7 @@ def test_cuda_runs_repeat_and_resume_equals_one_run(tmp_path):
     straight = train_recogniser(config, tmp_path / "a").out
     assert_same_weights(straight, train_recogniser(config, tmp_path / "again").out)
     train_interrupted(train_recogniser, config, tmp_path / "b", stop_after=25)
-    assert json.loads((tmp_path / "b" / "checkpoint.json").read_text())["step"] == 25
+    assert json.loads((tmp_path / "b" / "checkpoint" / "checkpoint.json").read_text())["step"] == 25
     train_recogniser(config, tmp_path / "b", resume=True)
     assert_same_weights(straight, tmp_path / "b")
 

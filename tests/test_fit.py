@@ -40,7 +40,7 @@ def test_train_writes_a_run_folder(tmp_path):
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
     straight = train_recogniser(SMALL, tmp_path / "a").out
     train_interrupted(train_recogniser, SMALL, tmp_path / "b", stop_after=7)
-    assert json.loads((tmp_path / "b" / "checkpoint.json").read_text())["step"] == 7
+    assert json.loads((tmp_path / "b" / "checkpoint" / "checkpoint.json").read_text())["step"] == 7
     assert not (tmp_path / "b" / "model.safetensors").exists()
     train_recogniser(SMALL, tmp_path / "b", resume=True)
     assert_same_weights(straight, tmp_path / "b")

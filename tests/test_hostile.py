@@ -238,7 +238,7 @@ CASES = [
         ["train", "--resume", "--out", "r"],
         2,
         "checkpoint",
-        setup={"r/checkpoint.json": "{}"},
+        setup={"r/checkpoint/checkpoint.json": "{}"},
     ),  # fmt: skip
     *[
         Case(

@@ -126,13 +126,13 @@ def test_train_interrupted_says_whether_a_checkpoint_was_saved(tmp_path, monkeyp
     argv = ["train", "--steps", "4", "--batch-size", "16", "--out", str(out), "--quiet"]
     assert main(argv) == 130
     assert _one_line(capsys.readouterr().err) == "chordscope: interrupted; nothing was written"
-    assert not (out / "checkpoint.json").exists()
+    assert not (out / "checkpoint" / "checkpoint.json").exists()
     monkeypatch.setattr(fit, "_fixed_set", real_fixed_set)
     monkeypatch.setattr(fit, "_batch", _ctrl_c_on_call(3, real_batch))  # during step 3
     assert main(argv) == 130  # the empty folder left by the first try does not block it
     line = _one_line(capsys.readouterr().err)
     assert line == "chordscope: interrupted; checkpoint saved at step 2, --resume continues"
-    assert json.loads((out / "checkpoint.json").read_text())["step"] == 2
+    assert json.loads((out / "checkpoint" / "checkpoint.json").read_text())["step"] == 2
     monkeypatch.setattr(fit, "_batch", real_batch)
     assert main([*argv, "--resume"]) == 0
     assert (out / "model.safetensors").is_file()

@@ -17,8 +17,9 @@ Conventions
   GPU); each rank takes ``batch_size // world_size`` examples of the global batch; only rank 0
   writes files. ``shards=k`` on one process computes the same gradient as ``k`` ranks (each
   shard normalised by its own batch statistics, as DDP does).
-- :func:`train_chords` writes only ``checkpoint.safetensors`` + ``checkpoint.json`` (every
-  ``checkpoint_every`` steps, on Ctrl-C and at the end) and returns a :class:`FitResult`;
+- :func:`train_chords` writes only ``checkpoint/checkpoint.safetensors`` + ``checkpoint.json``
+  (every ``checkpoint_every`` steps, on Ctrl-C and at the end; the sub-folder keeps the finished
+  run folder tidy, ``--resume`` reads it) and returns a :class:`FitResult`;
   :func:`chordscope.runs.train_recogniser` then writes the rest of the run folder (model,
   metrics, history, figures, report).
 """
@@ -65,6 +66,7 @@ __all__ = [
     "load_config",
     "train_chords",
     "song_pool",
+    "checkpoint_folder",
     "chord_pool",
     "SONG_SPLITS",
 ]
@@ -465,6 +467,11 @@ def _lr(config: TrainConfig, t: int) -> float:
     return config.lr * 0.5 * (1 + math.cos(math.pi * t / config.steps))
 
 
+def checkpoint_folder(out) -> Path:
+    """Return the sub-folder of a run folder that holds its checkpoint (what ``--resume`` reads)."""
+    return Path(out) / "checkpoint"
+
+
 def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, history: list):
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars = {}
@@ -474,9 +481,11 @@ def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, hist
                 tensors[f"opt.{pid}.{k}"] = v.detach().cpu().contiguous()
             else:
                 scalars[f"{pid}.{k}"] = float(v)
-    atomic_write_bytes(out / "checkpoint.safetensors", save(tensors))
+    folder = checkpoint_folder(out)
+    folder.mkdir(exist_ok=True)
+    atomic_write_bytes(folder / "checkpoint.safetensors", save(tensors))
     write_json(
-        out / "checkpoint.json",
+        folder / "checkpoint.json",
         {
             "step": step,
             "config": config.to_json(),
@@ -488,10 +497,13 @@ def _save_checkpoint(out: Path, model, opt, step: int, config: TrainConfig, hist
 
 
 def _load_checkpoint(out: Path, model, opt, config: TrainConfig):
-    path = out / "checkpoint.safetensors"
-    if not path.is_file() or not (out / "checkpoint.json").is_file():
+    folder = checkpoint_folder(out)
+    if not (folder / "checkpoint.json").is_file() and (out / "checkpoint.json").is_file():
+        folder = out  # a run folder written before checkpoints had their own sub-folder
+    path = folder / "checkpoint.safetensors"
+    if not path.is_file() or not (folder / "checkpoint.json").is_file():
         raise ParameterError(f"--resume: no checkpoint in {out}")
-    meta = read_json(out / "checkpoint.json")
+    meta = read_json(folder / "checkpoint.json")
     if meta.get("architecture") != model.architecture:
         raise ParameterError(f"--resume: the checkpoint in {out} is from a different model")
     try:
@@ -594,7 +606,7 @@ def train_chords(
 ) -> FitResult:
     """Train a recogniser (``config.model``), checkpointing into ``out`` (see module docs).
 
-    Writes only ``checkpoint.safetensors`` and ``checkpoint.json``; the run folder's model,
+    Writes only ``checkpoint/`` (:func:`checkpoint_folder`); the run folder's model,
     metrics, history, figures and report are written by :func:`chordscope.runs.train_recogniser`
     (which calls this function).
 
