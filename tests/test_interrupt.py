@@ -157,3 +157,63 @@ def test_two_runs_into_one_folder_at_once_replace_nothing(tmp_path, capsys):
     with output_folder(out, force=True) as tmp:  # --force: the last one wins, as asked
         (tmp / "metrics.json").write_text('{"forced": 1}')
     assert json.loads((out / "metrics.json").read_text()) == {"forced": 1}
+
+
+# --- through the real command line: SIGTERM, and two processes at once ------------------------
+
+
+def _chordscope(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "chordscope", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
+
+
+def test_sigterm_cleans_up_like_ctrl_c_and_says_so(tmp_path):
+    import signal
+    import time
+
+    proc = _chordscope("sweep", "--seeds", "8", "--out", "s", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".s.*.tmp")):  # it is at work in its temporary folder
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert _one_line(err) == "chordscope: terminated (SIGTERM); nothing was written"
+    assert _left_in(tmp_path) == []
+
+
+def test_two_processes_into_one_folder(tmp_path):
+    for name in ("a", "b", "c"):
+        t = np.arange(16000 * 2) / 16000
+        write_wav(tmp_path / f"{name}.wav", 0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+    runs_ = [
+        _chordscope("run", "--recipe", "seed", "--epochs", "1", "--steps-per-epoch", "20",
+                    "--out", "r", "--force", "--quiet", cwd=tmp_path)
+        for _ in range(2)
+    ]  # fmt: skip
+    labels = [
+        _chordscope("predict", "a.wav", "b.wav", "-o", "out", "--quiet", cwd=tmp_path),
+        _chordscope("predict", "c.wav", "a.wav", "-o", "out", "--quiet", cwd=tmp_path),
+    ]
+    for proc in runs_ + labels:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    # --force twice at once: the last to finish wins, whole, and nothing is left beside it
+    run = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert run["steps"] == 20 and (tmp_path / "r" / "report.html").is_file()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # two predicts into one folder: every chord file whole (a.lab written twice, alike)
+    assert _left_in(tmp_path / "out") == ["a.lab", "b.lab", "c.lab"]
+    for lab in (tmp_path / "out").iterdir():
+        rows = [line.split() for line in lab.read_text().splitlines()]
+        assert rows and all(len(r) == 3 for r in rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import warnings
@@ -348,17 +349,17 @@ def _cmd_predict(args) -> int:
     t0 = time.perf_counter()
     try:
         results = _predict_files(args, tuning, show, bar)
-    except KeyboardInterrupt:  # each chord file is whole (written, then renamed): say which
+    except KeyboardInterrupt as exc:  # each chord file is whole (written, renamed): say which
         if not written:
-            print("chordscope: interrupted; nothing was written", file=sys.stderr)
+            print(f"chordscope: {_stopped(exc)}; nothing was written", file=sys.stderr)
         else:
             files = f"{written[0]}" + (f" ... {written[-1]}" if len(written) > 1 else "")
             print(
-                f"chordscope: interrupted; {len(written)} chord file(s) written before it "
+                f"chordscope: {_stopped(exc)}; {len(written)} chord file(s) written before it "
                 f"({files}), none half-written",
                 file=sys.stderr,
             )
-        return 130
+        return _stop_status(exc)
     finally:
         if bar is not None:
             bar.close()
@@ -785,6 +786,31 @@ def _save_traceback() -> str:
     return path
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it cleans up as after Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
+def _catch_sigterm():
+    """Turn SIGTERM into :class:`Terminated` (main thread only); return the old handler."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave the signal alone
+        return None
+
+
+def _stopped(exc: BaseException) -> str:
+    return "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+
+
+def _stop_status(exc: BaseException) -> int:
+    """128 + the signal's number: 143 for SIGTERM, 130 for Ctrl-C (SIGINT)."""
+    return 143 if isinstance(exc, Terminated) else 130
+
+
 def _left_behind(args) -> str:
     """Say what an interrupted command leaves: a training checkpoint, or nothing."""
     if args.command == "train" and getattr(args, "out", None):
@@ -807,6 +833,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     # librosa's CQT warns about its shortest internal FFT on 1-second clips; the result is right
     warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
+    previous = _catch_sigterm()
     try:
         return args.func(args)
     except ChordscopeError as exc:
@@ -821,6 +848,9 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-    except KeyboardInterrupt:
-        print(f"chordscope: interrupted; {_left_behind(args)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"chordscope: {_stopped(exc)}; {_left_behind(args)}", file=sys.stderr)
+        return _stop_status(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

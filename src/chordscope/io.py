@@ -16,6 +16,7 @@ Conventions
 from __future__ import annotations
 
 import csv
+import errno
 import io as _io
 import json
 import numbers
@@ -98,6 +99,29 @@ def check_replaceable(out: Path) -> None:
         )
 
 
+def _replace_folder(new: Path, out: Path, attempts: int = 5) -> None:
+    """Put folder ``new`` at ``out``, moving an old ``out`` aside first and deleting it after.
+
+    Another process may move or replace ``out`` between the two renames (two ``--force`` runs
+    into one folder): then it tries again, so the last to finish wins and neither fails.
+    """
+    for attempt in range(attempts):
+        old = out.with_name(f".{out.name}.old-{os.getpid()}-{attempt}")
+        try:
+            os.replace(out, old)
+        except FileNotFoundError:  # nothing there (or another process moved it first)
+            old = None
+        try:
+            os.replace(new, out)
+            return
+        except OSError as exc:  # another process put its folder there in between
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt == attempts - 1:
+                raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+
+
 @contextmanager
 def output_folder(out, *, force: bool = False):
     """Yield a temporary folder that replaces ``out`` only if the block completes.
@@ -135,13 +159,7 @@ def output_folder(out, *, force: bool = False):
                 f"output folder {out} appeared while this command ran (another process?); "
                 f"this result was kept as {alt}"
             )
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _replace_folder(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
