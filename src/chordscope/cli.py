@@ -20,7 +20,7 @@ from . import __version__
 from .errors import ChordscopeError, ParameterError
 from .features import SR
 
-__all__ = ["main"]
+__all__ = ["main", "Terminated"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3  # a failure chordscope did not expect: a bug to report
