@@ -191,3 +191,19 @@ def test_songs_config_checks():
         TrainConfig(data="films")
     with pytest.raises(ParameterError, match="n_songs"):
         TrainConfig(data="songs", n_songs=0)
+
+
+@pytest.mark.parametrize("key", ["harmonics", "smear", "counter_voice"])
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "half", True])
+def test_the_music_data_options_are_probabilities(key, value):
+    with pytest.raises(ParameterError, match=f"{key}="):
+        TrainConfig(data="music", model="ChordTCN", **{key: value})
+    TrainConfig(data="music", model="ChordTCN", **{key: 0.25})  # a probability is fine
+
+
+def test_a_bad_music_option_in_a_config_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('data = "music"\nmodel = "ChordTCN"\nsmear = 2.0\n')
+    assert main(["train", "--config", str(bad), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "smear=2.0" in err[0] and not (tmp_path / "r").exists()
