@@ -156,11 +156,18 @@ def _error_kinds(segments, ref_intervals, ref_labels) -> dict:
         elif r == "N" or x == "N":
             kind = "chord/N"
         elif mir_eval.chord.encode(r)[0] == mir_eval.chord.encode(x)[0]:
-            kind = f"quality {r.split(':')[1].split('/')[0]}->{_majmin(x).split(':')[1]}"
+            kind = f"quality {_quality(r)}->{_quality(_majmin(x))}"
         else:
             kind = "root"
         seconds[kind] = seconds.get(kind, 0.0) + float(e - s)
     return seconds
+
+
+def _quality(label: str) -> str:
+    """The quality part of a Harte label (``maj`` for a bare root, ``other`` for ``X``)."""
+    if label == "X":
+        return "other"
+    return label.split(":", 1)[1].split("/")[0] if ":" in label else "maj"
 
 
 def _print_errors(kinds: dict) -> None:
