@@ -815,8 +815,9 @@ def _left_behind(args) -> str:
     """Say what an interrupted command leaves: a training checkpoint, or nothing."""
     if args.command == "train" and getattr(args, "out", None):
         try:
-            saved = Path(args.out) / "checkpoint" / "checkpoint.json"
-            step = json.loads(saved.read_text())["step"]
+            from .fit import checkpoint_folder
+
+            step = json.loads((checkpoint_folder(args.out) / "checkpoint.json").read_text())["step"]
         except (OSError, ValueError, KeyError, TypeError):
             step = None
         if isinstance(step, int):
