@@ -207,3 +207,29 @@ def test_a_bad_music_option_in_a_config_file_is_one_line(tmp_path, capsys):
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "smear=2.0" in err[0] and not (tmp_path / "r").exists()
+
+
+def test_the_config_holds_its_dataset_and_the_dataset_its_features():
+    from dataclasses import fields, replace
+
+    from chordscope.datasets import ChordDataConfig
+    from chordscope.features import CHORD_CQT
+
+    c = TrainConfig(vocab="sevenths", programs=(0, 40), roots=(0, 2), snr_db=(), n_context=4)
+    d = c.dataset
+    assert (d.vocab, d.programs, d.roots, d.snr_db, d.n_context) == (
+        "sevenths", (0, 40), (0, 2), None, 4,
+    )  # fmt: skip
+    assert d.cqt == CHORD_CQT and d.features.n_context == 4
+    assert replace(c, octaves=(2,)).dataset.octaves == (2,)  # made again from the new settings
+    assert "dataset" not in c.to_json() and TrainConfig(**load_json_keys(c)) == c
+    # the shared defaults are written once, in ChordDataConfig (reverb differs on purpose)
+    data_defaults = {f.name: f.default for f in fields(ChordDataConfig)}
+    for f in fields(TrainConfig):
+        if f.init and f.name in data_defaults and f.name != "reverb":
+            assert f.default == data_defaults[f.name], f.name
+    assert TrainConfig().reverb == 0.0 != data_defaults["reverb"]
+
+
+def load_json_keys(config):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.to_json().items()}

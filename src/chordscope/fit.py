@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,6 +72,9 @@ __all__ = [
 ]
 
 
+_DATA = ChordDataConfig()  # the data settings' defaults, written once (in datasets)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a ``chordscope train`` run.
@@ -101,11 +104,11 @@ class TrainConfig:
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
-    synths: tuple = ("additive",)  # synthesis kinds drawn per example
-    programs: tuple = (0, 24, 48)  # GM programs for synth "soundfont"
-    soundfonts: tuple = ("fluidr3", "timgm6mb")  # training SoundFonts
-    roots: tuple = tuple(range(12))  # chord roots drawn (pitch classes; hold some out to test)
-    octaves: tuple = (3, 4)  # octaves of the voicings' roots
+    synths: tuple = _DATA.synths  # synthesis kinds drawn per example
+    programs: tuple = _DATA.programs  # GM programs for synth "soundfont"
+    soundfonts: tuple = _DATA.soundfonts  # training SoundFonts
+    roots: tuple = _DATA.roots  # chord roots drawn (pitch classes; hold some out to test)
+    octaves: tuple = _DATA.octaves  # octaves of the voicings' roots
     n_pool: int = 0  # > 0: render this many chord clips once and draw batches from them
     steps: int = 3000  # optimiser steps
     epochs: float = 0.0  # > 0: passes over a fixed training set (songs or n_pool) instead of steps
@@ -114,15 +117,18 @@ class TrainConfig:
     weight_decay: float = 1e-4  # AdamW weight decay
     seed: int = 0  # seeds the weights and every data stream
     channels: tuple = (8, 16, 32)  # ChordCNN conv channels
-    snr_db: tuple = (10.0, 40.0)  # noise range; [] for clean
-    reverb: float = 0.0  # reverb probability (0 keeps the fast additive path)
-    no_chord: float = 0.05  # probability of an N example
-    n_context: int = 3  # context frames on each side
+    snr_db: tuple = _DATA.snr_db  # noise range; [] for clean
+    reverb: float = 0.0  # reverb probability (0, not the data default 0.2: the fast additive path)
+    no_chord: float = _DATA.no_chord  # probability of an N example
+    n_context: int = _DATA.n_context  # context frames on each side
     n_val: int = 1024  # validation examples (fixed)
     n_test: int = 2048  # test examples (fixed)
     eval_every: int = 250  # steps between validations
     checkpoint_every: int = 500  # steps between checkpoints
     device: str = "auto"  # auto, cpu or cuda
+    #: The dataset these settings describe (made from them, never set directly; not saved):
+    #: every consumer of the data settings reads this value, which holds the CQT settings.
+    dataset: ChordDataConfig = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name in (
@@ -165,7 +171,7 @@ class TrainConfig:
             raise ParameterError(f"device={self.device!r} must be auto, cpu or cuda")
         if not self.lr > 0:
             raise ParameterError(f"lr={self.lr!r} must be positive")
-        self.data_config()  # checks synths, programs, ...
+        object.__setattr__(self, "dataset", self._make_dataset())  # checks synths, programs, ...
         self._check_memory()
 
     def _check_numbers(self) -> None:
@@ -234,7 +240,7 @@ class TrainConfig:
         its frames of features; a batch of ``music`` excerpts is ``seq_frames`` frames long.
         """
         n_frames = 2 * self.n_context + 1
-        cqt = self.data_config().cqt
+        cqt = self.dataset.cqt
         if self.data == "music":
             frames = self.seq_frames + n_frames
             per = frames * (cqt.hop_length + cqt.n_bins) * 4
@@ -274,8 +280,7 @@ class TrainConfig:
             dilations=self.dilations,
         )
 
-    def data_config(self):
-        """Return the dataset configuration this run draws from."""
+    def _make_dataset(self) -> ChordDataConfig:
         return ChordDataConfig(
             vocab=self.vocab,
             synths=tuple(self.synths),
@@ -290,8 +295,13 @@ class TrainConfig:
         )
 
     def to_json(self) -> dict:
-        """JSON-ready dict (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """JSON-ready dict of the settings (tuples become lists; ``dataset`` is made from them)."""
+        return {
+            f.name: list(v) if isinstance(v, tuple) else v
+            for f in fields(self)
+            if f.init
+            for v in [getattr(self, f.name)]
+        }
 
 
 def load_config(path, **overrides) -> TrainConfig:
@@ -350,32 +360,32 @@ def song_pool(config: TrainConfig, split: str = "train"):
     (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed).
     """
     n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
-    first = SONG_SPLITS[split]
+    first, data = SONG_SPLITS[split], config.dataset
     if config.data == "music":
         train = split == "train"
         return music_pool(
-            config.vocab,
+            data.vocab,
             range(first, first + n),
             seed=1000 + config.seed,
-            soundfonts=config.soundfonts,
-            snr_db=tuple(config.snr_db) if config.snr_db else None,
-            reverb_p=config.reverb if train else 0.0,
+            soundfonts=data.soundfonts,
+            snr_db=data.snr_db,
+            reverb_p=data.reverb if train else 0.0,
             mp3_p=config.mp3 if train else 0.0,
             tuning_cents=config.tuning_cents if train else 0.0,
             counter=config.counter_voice,
-            cqt=config.data_config().cqt,
+            cqt=data.cqt,
         )
     return song_frames(
-        config.vocab,
+        data.vocab,
         range(first, first + n),
         seed=1000 + config.seed,
-        programs=config.programs,
-        soundfonts=config.soundfonts,
-        snr_db=tuple(config.snr_db) if config.snr_db else None,
-        roots=tuple(config.roots),
-        octaves=tuple(config.octaves),
-        n_context=config.n_context,
-        cqt=config.data_config().cqt,
+        programs=data.programs,
+        soundfonts=data.soundfonts,
+        snr_db=data.snr_db,
+        roots=data.roots,
+        octaves=data.octaves,
+        n_context=data.n_context,
+        cqt=data.cqt,
     )
 
 
@@ -385,7 +395,7 @@ def chord_pool(config: TrainConfig):
 
     For synthesis kinds too slow to render afresh at every step (SoundFont, pluck).
     """
-    x, y, _ = chord_examples(config.data_config(), config.n_pool, split_rng(config.seed, "train"))
+    x, y, _ = chord_examples(config.dataset, config.n_pool, split_rng(config.seed, "train"))
     return x, y
 
 
@@ -409,7 +419,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
         x, y = chord_pool(config)
         idx = rng.integers(len(y), size=n)
         return torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
-    x, y, _ = chord_examples(config.data_config(), n, rng)
+    x, y, _ = chord_examples(config.dataset, n, rng)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
@@ -424,7 +434,7 @@ def _fixed_set(config: TrainConfig, split: str, n: int):
         rng = split_rng(config.seed, split)
         idx = np.sort(rng.choice(len(pool), size=min(n, len(pool)), replace=False))
         return torch.from_numpy(pool.windows(idx)), torch.from_numpy(pool.y[idx])
-    x, y, _ = chord_examples(config.data_config(), n, split_rng(config.seed, split))
+    x, y, _ = chord_examples(config.dataset, n, split_rng(config.seed, split))
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
@@ -571,7 +581,7 @@ class FitResult:
         config = self.config
         return {
             "vocabulary": get_vocabulary(config.vocab).to_json(),
-            "features": config.data_config().features.to_json(),
+            "features": config.dataset.features.to_json(),
             "train_config": config.to_json(),
             "seed": config.seed,
         }
