@@ -266,3 +266,55 @@ def test_counter_voice_adds_a_line_with_suspensions_and_leaves_the_rest():
             if any(abs(start - c[0]) < 1e-9 for c in song.chords):  # on a chord change
                 held_over += (pitch - root) % 12 not in {i % 12 for i in ivs}
     assert sounded > 50 and held_over > 0  # suspensions: non-chord tones on the downbeat
+
+
+def test_fm_track_is_seeded_centred_on_the_notes_with_sidebands_under_nyquist():
+    from chordscope.features import CHORD_CQT, cqt
+    from chordscope.songs import FM_RATIOS, fm_track
+
+    notes = [(45, 0.1, 0.8, 1.0), (64, 0.1, 0.8, 0.7)]  # A2 and E4: bins 21 and 40 above C1
+    bright = sounding = 0
+    for s in range(8):
+        y = fm_track(notes, duration=3.0, sr=16000, rng=np.random.default_rng(s))
+        assert (y == fm_track(notes, duration=3.0, sr=16000, rng=np.random.default_rng(s))).all()
+        # the release (at most 0.3 s, cut after five time constants) ends by 0.8 + 1.5 s
+        assert np.isfinite(y).all() and not y[int(2.31 * 16000) :].any()
+        C = cqt(y, config=CHORD_CQT)
+        frame = C[:, int(0.3 * CHORD_CQT.sr / CHORD_CQT.hop_length)]
+        sounding += (frame[[21, 40]] > 0.05 * frame.max()).all()  # both notes sound
+        bright += frame[45:].max() > 0.1 * frame.max()  # sidebands above the upper note
+        # no aliasing: the spectrum above 7.9 kHz (sidebands folded back) stays empty
+        spectrum = np.abs(np.fft.rfft(y[1600:12800] * np.hanning(11200)))
+        assert spectrum[int(7900 * 11200 / 16000) :].max() < 1e-4 * spectrum.max()
+    # an index near a zero of the Bessel function J0 silences a carrier: most notes still sound
+    assert sounding >= 6 and bright >= 3 and 1.0 in FM_RATIOS
+
+
+def test_fm_tracks_draw_nothing_when_off_and_name_real_tracks():
+    from chordscope.musicdata import fm_tracks
+    from chordscope.songs import music_song
+
+    chosen = []
+    for i in range(40):
+        song = music_song(i, seed=5)
+        assert fm_tracks(song, 5, i, 0.0) == ()
+        names = fm_tracks(song, 5, i, 1.0)
+        assert names and set(names) <= {t[0] for t in song.tracks}
+        assert fm_tracks(song, 5, i, 1.0) == names  # its own seeded stream
+        chosen += names
+    assert {"bass", "chords0"} <= set(chosen)
+
+
+@needs_fluidsynth
+def test_fm_changes_only_the_chosen_songs_of_a_pool():
+    from chordscope.musicdata import fm_tracks, song_pool
+    from chordscope.songs import music_song
+
+    plain = song_pool("majmin", [0, 1, 2, 3], seed=3, workers=2)
+    with_fm = song_pool("majmin", [0, 1, 2, 3], seed=3, fm=0.5, workers=2)
+    assert (plain.y == with_fm.y).all()  # the labels are what was played
+    chosen = [bool(fm_tracks(music_song(i, seed=3), 3, i, 0.5)) for i in range(4)]
+    assert any(chosen) and not all(chosen)
+    assert not (plain.F == with_fm.F).all()
+    with pytest.raises(ParameterError, match="fm="):
+        song_pool("majmin", [0], seed=3, fm=1.5)

@@ -101,6 +101,7 @@ class TrainConfig:
     harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
     smear: float = 0.0  # data = music: probability of a blur into the neighbouring semitones
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
+    fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -201,6 +202,7 @@ class TrainConfig:
             ("eq_db", 0, 24),
             ("harmonics", 0, 1),
             ("counter_voice", 0, 1),
+            ("fm", 0, 1),
             ("smear", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
@@ -373,6 +375,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             mp3_p=config.mp3 if train else 0.0,
             tuning_cents=config.tuning_cents if train else 0.0,
             counter=config.counter_voice,
+            fm=config.fm,
             cqt=data.cqt,
         )
     return song_frames(

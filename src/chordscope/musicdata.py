@@ -5,7 +5,10 @@ Conventions
 - Song ``i`` of a pool is :func:`chordscope.songs.music_song` ``(i, seed=seed)``, rendered with
   SoundFont ``soundfonts[i % len(soundfonts)]``; in a quarter of the songs (:data:`ADDITIVE`) the
   first chord instrument is an additive synthesiser with a drawn harmonic spectrum instead
-  (:func:`chordscope.songs.additive_track`). Its degradations are drawn from
+  (:func:`chordscope.songs.additive_track`); with ``fm``, a share of the songs have their bass,
+  first chord instrument or lead played by a two-operator FM synthesiser
+  (:func:`chordscope.songs.fm_track`, tracks chosen by :func:`fm_tracks` from their own
+  stream). Its degradations are drawn from
   ``SeedSequence([seed, 41, i])`` (so a pool does not depend on how many threads render it):
   white or pink noise in half of the songs, a room reverb (RT60 0.2–1.5 s) with probability
   ``reverb``, a compressor (threshold −30 to −10 dB, ratio 2–8) in 30 % of them, an mp3 round
@@ -48,6 +51,7 @@ from .synth import add_noise, reverb
 __all__ = [
     "SongPool",
     "song_pool",
+    "fm_tracks",
     "excerpts",
     "augment",
     "add_harmonics",
@@ -119,13 +123,38 @@ def compress(y: np.ndarray, sr: int, *, threshold_db: float, ratio: float) -> np
     return y * 10.0 ** (gain_db / 20)
 
 
-def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt):
+def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
+    """Name the tracks of training song ``index`` that an FM synthesiser plays.
+
+    ``p`` is the share of songs with FM tracks. Drawn from ``SeedSequence([seed, 44, index])``,
+    nothing when ``p`` is 0: in a chosen song, the bass and the first chord instrument each with
+    probability 0.6 (at least one of them) and the lead with 0.3.
+
+    Examples
+    --------
+    >>> song = music_song(3, seed=1)
+    >>> fm_tracks(song, 1, 3, 0.0), set(fm_tracks(song, 1, 3, 1.0)) <= {"bass", "chords0", "lead"}
+    ((), True)
+    """
+    if not p:
+        return ()
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 44, index]))
+    if rng.random() >= p:
+        return ()
+    names = {t[0] for t in song.tracks}
+    chosen = [n for n, q in (("bass", 0.6), ("chords0", 0.6), ("lead", 0.3)) if rng.random() < q]
+    chosen = [n for n in chosen if n in names]
+    return tuple(chosen) if set(chosen) & {"bass", "chords0"} else (*chosen, "chords0")
+
+
+def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt):
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
     song = music_song(i, seed=seed, counter=counter)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = cqt.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
-    y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng)
+    fm = fm_tracks(song, seed, i, fm_p)
+    y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng, fm=fm)
     if snr_db is not None and rng.random() < 0.5:
         kind = "pink" if rng.random() < 0.5 else "white"
         y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
@@ -143,13 +172,13 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
 
 
 @lru_cache(maxsize=4)
-def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt,
-              workers):  # fmt: skip
+def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
+              cqt, workers):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
-        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, cqt)
+        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -166,6 +195,7 @@ def song_pool(
     mp3_p: float = 0.15,
     tuning_cents: float = 15.0,
     counter: float = 0.0,
+    fm: float = 0.0,
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
@@ -175,15 +205,18 @@ def song_pool(
     Songs render in threads (FluidSynth is a separate program); the result does not depend on
     ``workers``. The rendered songs are kept for the process's next pool of the same songs.
     ``counter`` is the share of songs with a counter-voice (:func:`chordscope.songs.music_song`);
+    ``fm`` is the share of songs with instruments played by an FM synthesiser (:func:`fm_tracks`);
     the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
     """
     v = get_vocabulary(vocab)
     if not 0 <= reverb_p <= 1 or not 0 <= mp3_p <= 1 or not 0 <= tuning_cents <= 50:
         raise ParameterError("reverb and mp3 are probabilities; tuning_cents must be in 0..50")
+    if not 0 <= fm <= 1:
+        raise ParameterError(f"fm={fm!r} must be a probability in 0..1")
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
-        float(counter), cqt, workers or os.cpu_count() or 1,
+        float(counter), float(fm), cqt, workers or os.cpu_count() or 1,
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []
