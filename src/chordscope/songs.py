@@ -627,6 +627,22 @@ def additive_track(notes, *, duration: float, sr: int, rng: np.random.Generator)
     k = np.arange(1, n_harm + 1)
     gains = k ** -rng.uniform(0.5, 2.0) * rng.lognormal(0.0, 0.6, n_harm)
     gains[1::2] *= rng.uniform(0.05, 1.0)  # harmonics 2, 4, ...
+
+    def tone(pitch, t):
+        f = midi_to_hz(pitch) * k
+        ok = f < sr / 2 - 100
+        phases = rng.uniform(0, 2 * np.pi, n_harm)[ok]
+        return (gains[ok, None] * np.sin(2 * np.pi * f[ok, None] * t + phases[:, None])).sum(0)
+
+    return _play(notes, duration, sr, rng, tone)
+
+
+def _play(notes, duration: float, sr: int, rng: np.random.Generator, tone) -> np.ndarray:
+    """Sum ``tone(pitch, t)`` of every note under an envelope drawn once from ``rng``.
+
+    The envelope: an attack of 2–40 ms, a decay of 0–3 per second while held and a 30–300 ms
+    release after the note's end, cut after five time constants.
+    """
     attack, decay = rng.uniform(0.002, 0.04), rng.uniform(0.0, 3.0)
     release = rng.uniform(0.03, 0.3)
     y = np.zeros(int(round(duration * sr)))
@@ -638,11 +654,7 @@ def additive_track(notes, *, duration: float, sr: int, rng: np.random.Generator)
         t = np.arange(min(len(y) - a, int((held + 5 * release) * sr))) / sr
         env = np.minimum(t / attack, 1.0) * np.exp(-decay * t)
         env *= np.where(t > held, np.exp(-(t - held) / release), 1.0)
-        f = midi_to_hz(pitch) * k
-        ok = f < sr / 2 - 100
-        phases = rng.uniform(0, 2 * np.pi, n_harm)[ok]
-        tone = (gains[ok, None] * np.sin(2 * np.pi * f[ok, None] * t + phases[:, None])).sum(0)
-        y[a : a + len(t)] += vel * env * tone
+        y[a : a + len(t)] += vel * env * tone(pitch, t)
     return y
 
 
@@ -674,26 +686,18 @@ def fm_track(notes, *, duration: float, sr: int, rng: np.random.Generator) -> np
 
     ratio = float(rng.choice(FM_RATIOS)) * (1.0 + rng.uniform(-0.003, 0.003))
     index0, floor, fall = rng.uniform(0.5, 6.0), rng.uniform(0.15, 1.0), rng.uniform(0.5, 5.0)
-    attack, decay = rng.uniform(0.002, 0.04), rng.uniform(0.0, 3.0)
-    release = rng.uniform(0.03, 0.3)
     ks = np.arange(-int(index0) - 5, int(index0) + 6)  # |k| > I + 4: J_k(I) < 0.01
-    y = np.zeros(int(round(duration * sr)))
-    for pitch, on, off, vel in notes:
-        a = int(on * sr)
-        if a >= len(y):
-            continue
-        held = max(off - on, 0.0)
-        t = np.arange(min(len(y) - a, int((held + 5 * release) * sr))) / sr
-        env = np.minimum(t / attack, 1.0) * np.exp(-decay * t)
-        env *= np.where(t > held, np.exp(-(t - held) / release), 1.0)
+
+    def tone(pitch, t):
         f = midi_to_hz(pitch) * (1.0 + ks * ratio)  # sideband frequencies (negative: reflected)
         k = ks[np.abs(f) < sr / 2 - 100]
         coarse = t[::32]  # the index changes slowly: Bessel weights on every 32nd sample
         index = index0 * (floor + (1.0 - floor) * np.exp(-fall * coarse))
         w = np.stack([np.interp(t, coarse, jv(j, index)) for j in k])
         phase = 2 * np.pi * midi_to_hz(pitch) * (1.0 + k[:, None] * ratio) * t
-        y[a : a + len(t)] += vel * env * (w * np.sin(phase)).sum(0)
-    return y
+        return (w * np.sin(phase)).sum(0)
+
+    return _play(notes, duration, sr, rng, tone)
 
 
 def render_music(
