@@ -78,6 +78,9 @@ def _ink(rgba) -> str:
 def _annotate(ax, im, values, fmt: str, **kwargs) -> None:
     """Write each value of ``values`` on its cell of the image ``im``, black or white by cell."""
     for (i, j), v in np.ndenumerate(np.asarray(values)):
+        if v != v:  # an empty cell (NaN): a dash on the colour map's "bad" colour
+            ax.text(j, i, "—", ha="center", va="center", color="black", **kwargs)
+            continue
         ink = _ink(im.cmap(im.norm(v)))
         ax.text(j, i, format(v, fmt), ha="center", va="center", color=ink, **kwargs)
 
@@ -397,12 +400,16 @@ def census_figure(census: dict):
 def generalisation_figure(matrix, train_names, test_names):
     """Heat-map of the generalisation matrix: one row per training condition, one column per test.
 
-    The colour scale is fixed to chance (1/25 for majmin) .. 1, so two matrices compare by eye.
+    The colour scale is fixed to chance (1/25 for majmin) .. 1, so two matrices compare by eye;
+    an empty cell (``None`` or NaN: not held out for that row) is light grey with a dash.
     """
-    matrix = np.asarray(matrix, dtype=float)
+    matrix = np.array([[np.nan if v is None else v for v in r] for r in matrix], dtype=float)
     fig = _figure((1.0 + 0.85 * len(test_names), 1.6 + 0.5 * len(train_names)))
     ax = fig.add_subplot(1, 1, 1)
-    im = ax.imshow(matrix, cmap="viridis", vmin=1 / 25, vmax=1.0, aspect="auto")
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"].with_extremes(bad="#dddddd")
+    im = ax.imshow(matrix, cmap=cmap, vmin=1 / 25, vmax=1.0, aspect="auto")
     _annotate(ax, im, matrix, ".2f", fontsize=8)
     ax.set_xticks(range(len(test_names)))
     ax.set_xticklabels(test_names, rotation=35, ha="right", fontsize=8)

@@ -271,8 +271,8 @@ def render_generalisation_report(folder) -> str:
     """
     folder = Path(folder)
     g = _read_json(folder / "generalisation.json")
-    rows = [
-        {"trained on": t, **dict(zip(g["test"], r, strict=True))}
+    rows = [  # an empty cell (None): not held out for that row
+        {"trained on": t, **{c: "—" if v is None else v for c, v in zip(g["test"], r, strict=True)}}
         for t, r in zip(g["train"], g["accuracy"], strict=True)
     ]
     kind = "quick (not for quoting)" if g.get("quick") else "full"
