@@ -15,9 +15,13 @@ real-guitar-dev
     the repository root): the INTELSIG chord database, University of Liège. Evaluation only.
     Also prints, per reference chord, the majmin label each system gives most of each file.
 
+A model named ``A+B`` (any number of members) is an ensemble: the mean of the members'
+posteriors, frame by frame, decoded by the same Viterbi (the members must share vocabulary
+and input).
+
 Usage::
 
-    python benchmarks/bench_realmusic.py [--models majmin sevenths runs/x/model.safetensors]
+    python benchmarks/bench_realmusic.py [--models majmin sevenths runs/x/model.safetensors A+B]
         [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 10]
         [--cache DIR] [--json PATH] [--errors]
 """
@@ -93,13 +97,46 @@ def _files(folder: Path) -> list[tuple[Path, Path]]:
     ]
 
 
+def _ensemble(name: str):
+    """One recogniser from ``A+B+...``: the mean of the members' posteriors, frame by frame.
+
+    The members must share their vocabulary and input (CQT, context, gain, peak).
+    """
+    import dataclasses
+
+    import torch
+
+    from chordscope.recognise import load_recogniser
+
+    members = [load_recogniser(m) for m in name.split("+")]
+    first = members[0]
+    for m in members[1:]:
+        if (m.labels, m.config, m.n_context, m.gain, m.peak) != (
+            first.labels, first.config, first.n_context, first.gain, first.peak,
+        ):  # fmt: skip
+            raise SystemExit(f"{name}: {m.name} has another vocabulary or input than {first.name}")
+
+    class Mean(torch.nn.Module):
+        def __init__(self, nets):
+            super().__init__()
+            self.nets = torch.nn.ModuleList(nets)
+            self.margin = max(getattr(n, "margin", first.n_context) for n in nets)
+
+        def frame_logits(self, F):
+            return torch.log(
+                sum(torch.softmax(n.frame_logits(F), -1) for n in self.nets) / len(self.nets)
+            )
+
+    return dataclasses.replace(first, model=Mean([m.model for m in members]).eval(), name=name)
+
+
 def _systems(models: list[str], baseline: bool) -> dict:
     import chordscope
     from chordscope.recognise import load_recogniser
 
     systems = {}
     for name in models:
-        rec = load_recogniser(name)
+        rec = _ensemble(name) if "+" in name else load_recogniser(name)
         systems[name] = lambda p, rec=rec: chordscope.predict(p, model=rec)
     if baseline:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -193,7 +230,10 @@ def _table(title: str, rows: dict) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
-        "--models", nargs="+", default=["majmin", "sevenths"], help="names or model files"
+        "--models",
+        nargs="+",
+        default=["majmin", "sevenths"],
+        help="names or model files; A+B+... averages the models' posteriors (an ensemble)",
     )
     p.add_argument("--conditions", help="comma-separated subset of: " + ", ".join(_conditions()))
     p.add_argument("--songs", type=int, default=10, help="pieces per held-out condition (10)")
