@@ -356,7 +356,12 @@ def main(argv=None) -> int:
     done = [c for c in chosen if "scores" in report["conditions"][c]]
     if done:
         print("\nsummary: majmin (mir_eval, duration-weighted)")
-        print(f"  {'condition':18s} " + " ".join(f"{n[-20:]:>20s}" for n in systems))
+        long = any(len(n) > 20 for n in systems)  # long paths: numbered columns and a legend
+        for i, n in enumerate(systems, 1):
+            if long:
+                print(f"  [{i}] {n}")
+        heads = [f"[{i}]" if long else n for i, n in enumerate(systems, 1)]
+        print(f"  {'condition':18s} " + " ".join(f"{h:>20s}" for h in heads))
         for c in done:
             s = report["conditions"][c]["scores"]
             print(f"  {c:18s} " + " ".join(f"{s[n]['majmin']:20.3f}" for n in systems))
