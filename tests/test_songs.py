@@ -318,3 +318,25 @@ def test_fm_changes_only_the_chosen_songs_of_a_pool():
     assert not (plain.F == with_fm.F).all()
     with pytest.raises(ParameterError, match="fm="):
         song_pool("majmin", [0], seed=3, fm=1.5)
+
+
+def test_augment_bass_harmonics_copies_the_bass_alone():
+    from chordscope.musicdata import BASS_BINS
+
+    v = get_vocabulary("majmin")
+    X = np.zeros((1, 73, 3), np.float32)
+    X[0, 19] = 2.0  # G2, in the bass register
+    X[0, 46] = 2.0  # A#4, a chord tone above it
+    Y = np.full((1, 2), v.index("G:min"))
+    X2, Y2 = augment(X, Y, v, np.random.default_rng(3), bass_harmonics=1.0)
+    assert (Y2 == Y).all() and BASS_BINS == 24
+    gains = np.random.default_rng(3).random(6)[1:] ** 2  # the draws add_harmonics makes
+    got = np.expm1(X2[0, :, 0].astype(np.float64))
+    want = np.expm1(X[0, :, 0].astype(np.float64))
+    for shift, g in zip((12, 19, 24, 28, 31), gains, strict=True):
+        want[19 + shift] += g * np.expm1(2.0)  # the bass's overtones: G3 D4 G4 B4 D5
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)  # A#4 has no copies above it
+    # off draws nothing (a run without it repeats); on, it changes the batch
+    a = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2)
+    b = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, bass_harmonics=0.0)
+    np.testing.assert_array_equal(a[0], b[0])

@@ -100,6 +100,7 @@ class TrainConfig:
     eq_db: float = 0.0  # data = music: random equaliser tilt and bump, up to ± this many dB
     harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
     smear: float = 0.0  # data = music: probability of a blur into the neighbouring semitones
+    bass_harmonics: float = 0.0  # data = music: probability of extra harmonics of the bass alone
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
@@ -203,6 +204,7 @@ class TrainConfig:
             ("harmonics", 0, 1),
             ("counter_voice", 0, 1),
             ("fm", 0, 1),
+            ("bass_harmonics", 0, 1),
             ("smear", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
@@ -411,7 +413,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
         X, Y = augment(
             X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
             gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
-            smear=config.smear,
+            smear=config.smear, bass_harmonics=config.bass_harmonics,
         )  # fmt: skip
         return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":

@@ -28,7 +28,8 @@ Conventions
   slow level ramp over the excerpt (dynamics). Gains act on the magnitude before the log, so the
   result is what the log-CQT of the changed audio would be. With ``harmonics``, an excerpt gets
   copies of its spectrum at the 2nd–6th harmonics' intervals first (:func:`add_harmonics`), and
-  with ``smear`` a blur into the neighbouring semitones (:func:`smear_semitones`).
+  with ``smear`` a blur into the neighbouring semitones (:func:`smear_semitones`); with
+  ``bass_harmonics``, copies of the bass register alone (:data:`BASS_BINS`) at those intervals.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "excerpts",
     "augment",
     "add_harmonics",
+    "BASS_BINS",
     "smear_semitones",
     "rotate_classes",
     "mp3_round_trip",
@@ -286,14 +288,22 @@ def rotate_classes(y: np.ndarray, shift, vocab: Vocabulary) -> np.ndarray:
 HARMONIC_SHIFTS = tuple(int(round(12 * np.log2(k))) for k in (2, 3, 4, 5, 6))  # 12 19 24 28 31
 
 
-def add_harmonics(M: np.ndarray, rng: np.random.Generator, p: float) -> np.ndarray:
+#: Bins of the bass register (C1–B2 with the recognisers' CQT): the sources of ``bass_harmonics``.
+BASS_BINS = 24
+
+
+def add_harmonics(
+    M: np.ndarray, rng: np.random.Generator, p: float, *, below: int | None = None
+) -> np.ndarray:
     """Brighter timbres: add copies of the magnitudes ``M (b, n_bins, n)`` at harmonic intervals.
 
     Each excerpt, with probability ``p``, gets ``M`` moved up by the 2nd to 6th harmonics'
     intervals (:data:`HARMONIC_SHIFTS`: 12, 19, 24, 28, 31 semitones) with gains ``u**2``, ``u``
     uniform in 0..1 per harmonic: the spectrum of an instrument whose upper partials are
     stronger than the renders' (a bass whose 5th harmonic sounds a major third two octaves up,
-    FM and overdriven sounds). The labels stay: the chord is what was played.
+    FM and overdriven sounds). The labels stay: the chord is what was played. With ``below``,
+    only the bins under it are copied (a bass whose overtones reach the chord's register, and
+    chord tones left as they are).
 
     Examples
     --------
@@ -303,10 +313,13 @@ def add_harmonics(M: np.ndarray, rng: np.random.Generator, p: float) -> np.ndarr
     [7, 19, 26, 31, 35, 38]
     """
     b, n_bins, _ = M.shape
-    out = M.copy()
+    out, src = M.copy(), M
+    if below is not None:
+        src = M.copy()
+        src[:, below:] = 0
     for j in np.flatnonzero(rng.random(b) < p):
         for shift, g in zip(HARMONIC_SHIFTS, rng.random(len(HARMONIC_SHIFTS)) ** 2, strict=True):
-            out[j, shift:] += g * M[j, : n_bins - shift]
+            out[j, shift:] += g * src[j, : n_bins - shift]
     return out
 
 
@@ -343,6 +356,7 @@ def augment(
     eq_db: float = 0.0,
     harmonics: float = 0.0,
     smear: float = 0.0,
+    bass_harmonics: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Augment a batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` as the module docs say.
 
@@ -357,6 +371,9 @@ def augment(
     b, n_bins, n = X.shape
     if harmonics:
         X = np.log1p(add_harmonics(np.expm1(X), rng, harmonics)).astype(np.float32)
+    if bass_harmonics:
+        M = add_harmonics(np.expm1(X), rng, bass_harmonics, below=BASS_BINS)
+        X = np.log1p(M).astype(np.float32)
     if smear:
         X = np.log1p(smear_semitones(np.expm1(X), rng, smear)).astype(np.float32)
     db = np.zeros((b, n_bins, n), np.float32)
