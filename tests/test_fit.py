@@ -201,6 +201,13 @@ def test_the_music_data_options_are_probabilities(key, value):
     TrainConfig(data="music", model="ChordTCN", **{key: 0.25})  # a probability is fine
 
 
+@pytest.mark.parametrize("value", [-1.0, 81.0, float("nan"), "loud", True])
+def test_ring_out_db_is_a_level_drop_in_decibels(value):
+    with pytest.raises(ParameterError, match="ring_out_db="):
+        TrainConfig(data="music", model="ChordTCN", ring_out_db=value)
+    assert TrainConfig(data="music", model="ChordTCN", ring_out_db=30).ring_out_db == 30
+
+
 def test_a_bad_music_option_in_a_config_file_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('data = "music"\nmodel = "ChordTCN"\nsmear = 2.0\n')

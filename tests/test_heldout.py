@@ -174,6 +174,27 @@ def test_isolated_chords_sound_like_their_inverted_and_seventh_labels(tiny_set):
 
 
 @needs_render
+def test_isolated_chords_are_labelled_while_they_sound(tiny_set):
+    import mir_eval
+
+    y, sr = sf.read(tiny_set / "isolated" / "chords000.wav")
+    intervals, labels = mir_eval.io.load_labeled_intervals(tiny_set / "isolated" / "chords000.lab")
+    assert np.allclose(intervals[1:, 0], intervals[:-1, 1])  # a tiling
+    ends = {round(a, 3): b for (a, b), lab in zip(intervals, labels, strict=True) if lab != "N"}
+    rms = librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0]
+    level = 20 * np.log10(rms + 1e-12)
+    for c in heldout.isolated_chords(0, n_chords=TINY["chords_per_file"]):
+        end = ends[round(c["start"], 3)]
+        assert end >= c["start"] + heldout.ISOLATED_CHORD_S  # never before its notes end
+        peak = level[int(c["start"] * sr / 512) : int((c["start"] + 1) * sr / 512)].max()
+        after = level[int(end * sr / 512) + 2 : int(end * sr / 512) + 4]
+        if end < c["start"] + heldout.ISOLATED_CHORD_S + heldout.ISOLATED_GAP_S - 0.05:
+            assert after.max() < peak - 25, c  # an N follows only once the chord has died away
+        else:
+            assert level[int((end - 0.1) * sr / 512)] > peak - 35, c  # it rang to the next chord
+
+
+@needs_render
 def test_detuned_songs_are_40_cents_off(tiny_set):
     def tuning(cond, name):
         y, sr = sf.read(tiny_set / cond / name)

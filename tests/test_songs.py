@@ -340,3 +340,57 @@ def test_augment_bass_harmonics_copies_the_bass_alone():
     a = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2)
     b = augment(X, Y, v, np.random.default_rng(5), pitch_shift=2, bass_harmonics=0.0)
     np.testing.assert_array_equal(a[0], b[0])
+
+
+def _decaying(sr, seconds, per_s):
+    t = np.arange(int(seconds * sr)) / sr
+    return np.sin(2 * np.pi * 220 * t) * np.exp(-per_s * t)
+
+
+def test_ring_out_labels_a_chord_until_its_sound_has_fallen_30_db():
+    from chordscope.songs import ring_out
+
+    sr = 16000
+    y = _decaying(sr, 3.0, 2.0)  # 17.4 dB a second: 30 dB down after about 1.7 s
+    chords = [(0.0, 0.5, "A:maj"), (0.5, 3.0, "N")]
+    out = ring_out(chords, y, sr)
+    assert out[0][0] == 0.0 and out[-1] == (out[0][1], 3.0, "N")  # still a tiling
+    assert abs(out[0][1] - 30 / (20 * 2.0 * np.log10(np.e))) < 0.1
+    assert ring_out(chords, y, sr, drop_db=10)[0][1] < out[0][1]
+    # noise that will cover the tail ends the chord where the tail sinks under it
+    floored = ring_out(chords, y, sr, floor=10 ** (-10 / 20) * np.sqrt(0.5))
+    assert abs(floored[0][1] - 10 / (20 * 2.0 * np.log10(np.e))) < 0.1
+
+
+def test_ring_out_fills_a_gap_the_sound_rings_through_and_leaves_chord_changes():
+    from chordscope.songs import ring_out
+
+    sr = 16000
+    y = _decaying(sr, 3.0, 0.5)  # 4 dB a second: rings through a 0.5 s gap
+    chords = [(0.0, 0.2, "N"), (0.2, 1.0, "A:maj"), (1.0, 1.5, "N"), (1.5, 2.0, "C:maj"),
+              (2.0, 3.0, "D:min")]  # fmt: skip
+    out = ring_out(chords, y, sr)
+    assert out == [(0.0, 0.2, "N"), (0.2, 1.5, "A:maj"), (1.5, 2.0, "C:maj"), (2.0, 3.0, "D:min")]
+    silent = ring_out(chords, np.zeros_like(y), sr)  # nothing sounds: nothing to extend
+    assert silent == chords
+
+
+@needs_fluidsynth
+def test_ring_out_db_relabels_single_chord_songs_and_leaves_their_audio():
+    from chordscope.features import CHORD_CQT
+    from chordscope.musicdata import _one_song, song_pool
+
+    i = next(i for i in range(40) if music_song(i, seed=7).writer == "isolated")
+    args = (i, 7, "fluidr3", (10.0, 40.0), 0.0, 0.0, 15.0, 0.0, 0.0, CHORD_CQT)
+    F0, c0 = _one_song(*args)
+    F1, c1 = _one_song(*args, 30.0)
+    assert np.array_equal(F0, F1) and c0 == music_song(i, seed=7).chords
+    assert c1 != c0 and c1[0][0] == 0.0 and c1[-1][1] == c0[-1][1]
+    assert all(a[1] == b[0] for a, b in zip(c1, c1[1:], strict=False))  # a tiling
+    ends = {start: end for start, end, lab in c0 if lab != "N"}
+    grown = [end - ends[start] for start, end, lab in c1 if lab != "N"]
+    assert min(grown) >= 0 and max(grown) > 0.05
+    other = next(j for j in range(40) if music_song(j, seed=7).writer != "isolated")
+    assert _one_song(other, *args[1:])[1] == _one_song(other, *args[1:], 30.0)[1]
+    with pytest.raises(ParameterError, match="ring_out_db"):
+        song_pool("majmin", [i], seed=7, ring_out_db=100.0)

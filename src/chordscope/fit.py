@@ -103,6 +103,7 @@ class TrainConfig:
     bass_harmonics: float = 0.0  # data = music: probability of extra harmonics of the bass alone
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
+    ring_out_db: float = 0.0  # data = music: single chords labelled until this many dB down
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -204,6 +205,7 @@ class TrainConfig:
             ("harmonics", 0, 1),
             ("counter_voice", 0, 1),
             ("fm", 0, 1),
+            ("ring_out_db", 0, 80),
             ("bass_harmonics", 0, 1),
             ("smear", 0, 1),
             ("mp3", 0, 1),
@@ -378,6 +380,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             tuning_cents=config.tuning_cents if train else 0.0,
             counter=config.counter_voice,
             fm=config.fm,
+            ring_out_db=config.ring_out_db,
             cqt=data.cqt,
         )
     return song_frames(

@@ -30,7 +30,9 @@ Conventions
   with early reflections and a frequency-dependent tail), ``mp3`` (44.1 kHz, 128 kbit/s CBR by
   libsndfile's LAME encoder, labelled from the decoded file); and ``isolated`` (one-second chords
   with half-second silences, root position and inversions, triads and sevenths, each chord on a
-  held-out program).
+  held-out program; each chord is labelled while it sounds, until it has fallen 30 dB below its
+  loudest, so a harp or a choir that rings through the silence is labelled as its chord:
+  :func:`chordscope.songs.ring_out`).
 - The same seed gives byte-identical files, mp3 included (LAME is deterministic; tested).
 """
 
@@ -46,7 +48,7 @@ from .chords import PITCH_NAMES, parse_label, voicing
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
 from .evalset import compose_song
 from .io import atomic_write_bytes, write_json, write_lab, write_wav
-from .songs import BASS_PROGRAMS, CHORD_PROGRAMS, EVAL_SEED
+from .songs import BASS_PROGRAMS, CHORD_PROGRAMS, EVAL_SEED, RING_OUT_DB, ring_out
 from .synth import SR, midi_notes, normalise_peak, render_midi, soundfont_path
 
 __all__ = [
@@ -460,7 +462,9 @@ def _isolated(index: int, *, n_chords: int, seed: int, sr: int):
             (c["start"], c["start"] + ISOLATED_CHORD_S, c["label"]),
         ]
     segments.append((segments[-1][1], len(y) / sr, "N"))
-    return y, segments, {"chords": chords, "soundfont": "fluidr3"}
+    # a chord is labelled while it sounds: a harp or a choir rings on after its notes end
+    segments = ring_out(segments, y, sr, drop_db=RING_OUT_DB)
+    return y, segments, {"chords": chords, "soundfont": "fluidr3", "ring_out_db": RING_OUT_DB}
 
 
 def render_condition(

@@ -46,7 +46,7 @@ from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .datasets import label_frames
 from .errors import ParameterError
 from .features import CHORD_CQT, LOG_GAIN, CQTConfig, log_cqt
-from .songs import music_song, render_music
+from .songs import music_song, render_music, ring_out
 from .synth import add_noise, reverb
 
 __all__ = [
@@ -149,7 +149,8 @@ def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
     return tuple(chosen) if set(chosen) & {"bass", "chords0"} else (*chosen, "chords0")
 
 
-def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt):
+def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
+              ring_db=0.0):  # fmt: skip
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
     song = music_song(i, seed=seed, counter=counter)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
@@ -157,9 +158,13 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
     fm = fm_tracks(song, seed, i, fm_p)
     y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng, fm=fm)
+    clean, chords = y, song.chords
     if snr_db is not None and rng.random() < 0.5:
         kind = "pink" if rng.random() < 0.5 else "white"
         y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
+    if ring_db and song.writer == "isolated":  # no draw: the audio is the same either way
+        floor = float(np.sqrt(np.mean((y - clean) ** 2)))
+        chords = ring_out(chords, clean, sr, drop_db=ring_db, floor=floor)
     if rng.random() < reverb_p:
         y = reverb(y, sr=sr, rt60=float(rng.uniform(0.2, 1.5)), wet=float(rng.uniform(0.1, 0.5)),
                    rng=rng)  # fmt: skip
@@ -170,17 +175,18 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
     if rng.random() < mp3_p:
         y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
     tuning = float(rng.uniform(-tuning_cents, tuning_cents)) / 100.0
-    return log_cqt(y, config=cqt, gain=GAIN, tuning=tuning).astype(np.float16), song.chords
+    return log_cqt(y, config=cqt, gain=GAIN, tuning=tuning).astype(np.float16), chords
 
 
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-              cqt, workers):  # fmt: skip
+              cqt, workers, ring_db=0.0):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
-        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt)
+        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
+                         ring_db)  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -198,6 +204,7 @@ def song_pool(
     tuning_cents: float = 15.0,
     counter: float = 0.0,
     fm: float = 0.0,
+    ring_out_db: float = 0.0,
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
@@ -208,6 +215,9 @@ def song_pool(
     ``workers``. The rendered songs are kept for the process's next pool of the same songs.
     ``counter`` is the share of songs with a counter-voice (:func:`chordscope.songs.music_song`);
     ``fm`` is the share of songs with instruments played by an FM synthesiser (:func:`fm_tracks`);
+    with ``ring_out_db``, a song of single chords labels each chord until its sound has fallen that
+    many dB (or under the added noise: :func:`chordscope.songs.ring_out`), not only until its
+    notes end (0: until they end);
     the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
     """
     v = get_vocabulary(vocab)
@@ -215,10 +225,12 @@ def song_pool(
         raise ParameterError("reverb and mp3 are probabilities; tuning_cents must be in 0..50")
     if not 0 <= fm <= 1:
         raise ParameterError(f"fm={fm!r} must be a probability in 0..1")
+    if not 0 <= ring_out_db <= 80:
+        raise ParameterError(f"ring_out_db={ring_out_db!r} must be in 0..80 dB")
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
-        float(counter), float(fm), cqt, workers or os.cpu_count() or 1,
+        float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []

@@ -607,6 +607,68 @@ def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
     )  # fmt: skip
 
 
+#: How far below its loudest moment a chord may fall and still be heard as that chord, in dB:
+#: the 30 dB of a reverberation time's T30, fixed before any model was scored with it.
+RING_OUT_DB = 30.0
+
+
+def ring_out(chords, y: np.ndarray, sr: int, *, drop_db: float = RING_OUT_DB, floor: float = 0.0,
+             frame: int = 2048, hop: int = 512) -> list:  # fmt: skip
+    """Let each chord's label last while its sound does: into the ``N`` after it.
+
+    A note's end is not its sound's end: a harp, a choir or a guitar rings on after the key is
+    released. An annotator labels the chord until it has died away, so each chord followed by
+    ``N`` is extended until the short-time RMS of ``y`` (``frame`` samples every ``hop``) falls
+    ``drop_db`` below the chord's loudest frame, or below ``floor`` (the RMS of noise that will
+    cover the tail), at most to the next chord's start. Chords followed by a chord are unchanged;
+    ``N`` segments shrink or vanish.
+
+    Parameters
+    ----------
+    chords : list of ``(start_s, end_s, label)``  tiling the song, ``N`` where nothing is played
+    y : np.ndarray  the song's audio, without the noise ``floor`` stands for
+    sr : int  its sample rate
+
+    Returns
+    -------
+    list of ``(start_s, end_s, label)``  the same tiling, chords followed by ``N`` extended
+
+    Examples
+    --------
+    >>> sr = 16000
+    >>> t = np.arange(2 * sr) / sr
+    >>> y = np.sin(2 * np.pi * 220 * t) * np.exp(-3 * t)  # struck at 0, dies away 26 dB a second
+    >>> ring_out([(0.0, 0.5, "A:maj"), (0.5, 2.0, "N")], y, sr)
+    [(0.0, 1.216, 'A:maj'), (1.216, 2.0, 'N')]
+    """
+    y = np.asarray(y, dtype=float)
+    energy = np.concatenate([[0.0], np.cumsum(np.pad(y, frame // 2) ** 2)])
+    n = 1 + len(y) // hop
+    starts = np.arange(n) * hop
+    power = (energy[starts + frame] - energy[starts]) / frame
+    level = 10 * np.log10(power + 1e-20)
+    floor_db = 10 * np.log10(floor**2 + 1e-20)
+    out = [list(c) for c in chords]
+    for k in range(len(out) - 1):
+        (a, b, label), (_, nxt_end, nxt_label) = out[k], out[k + 1]
+        if label == "N" or nxt_label != "N":
+            continue
+        i0, i1 = int(round(a * sr / hop)), int(round(b * sr / hop))
+        if i1 <= i0 or i0 >= n:
+            continue
+        peak = level[i0:i1].max()
+        if peak <= max(floor_db, -190.0):  # nothing of it sounds above the noise: nothing rings
+            continue
+        stop = max(peak - drop_db, floor_db)
+        limit = min(int(round(nxt_end * sr / hop)), n)
+        i = i1
+        while i < limit and level[i] >= stop:
+            i += 1
+        end = min(round(i * hop / sr, 3), nxt_end) if i < limit else nxt_end
+        out[k][1] = out[k + 1][0] = max(end, b)
+    return [tuple(c) for c in out if c[1] > c[0]]
+
+
 def additive_track(notes, *, duration: float, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Play ``notes`` ``[(pitch, on, off, velocity)]`` with one drawn additive timbre.
 
