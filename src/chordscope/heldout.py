@@ -83,7 +83,7 @@ HELD_OUT_LEAD_PROGRAMS = (60, 66, 69, 72, 75, 85)
 #: The held-out SoundFont's name for :func:`chordscope.synth.soundfont_path`.
 HELD_OUT_SOUNDFONT = "opl3"
 #: Bumped whenever the files a seed gives change (benchmarks compare it before reusing a cache).
-HELDOUT_FORMAT = 1
+HELDOUT_FORMAT = 2  # 2: isolated chords labelled while they sound (songs.ring_out)
 
 DETUNE_CENTS = 40.0
 PITCH_BEND_RANGE_CENTS = 200.0  # FluidSynth's default pitch-wheel sensitivity: 2 semitones
