@@ -405,7 +405,7 @@ def test_pretrained_majmin_on_real_guitar_recordings():
     assert len(files) == 40
     rec = load_recogniser("majmin")
     total = pool(score_segments(f.with_suffix(".lab"), chordscope.predict(f, rec)) for f in files)
-    assert total["majmin"] >= 0.93, total
+    assert total["majmin"] >= 0.95, total  # 0.968 (all 240: 0.970; the model before: 0.960)
 
 
 def _saved_with_features(folder, **features):
