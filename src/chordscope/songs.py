@@ -57,6 +57,8 @@ __all__ = [
     "render_music",
     "additive_track",
     "fm_track",
+    "ring_out",
+    "RING_OUT_DB",
     "Song",
     "play_song",
     "training_song",
