@@ -643,13 +643,11 @@ def ring_out(chords, y: np.ndarray, sr: int, *, drop_db: float = RING_OUT_DB, fl
     >>> ring_out([(0.0, 0.5, "A:maj"), (0.5, 2.0, "N")], y, sr)
     [(0.0, 1.216, 'A:maj'), (1.216, 2.0, 'N')]
     """
-    y = np.asarray(y, dtype=float)
-    energy = np.concatenate([[0.0], np.cumsum(np.pad(y, frame // 2) ** 2)])
-    n = 1 + len(y) // hop
-    starts = np.arange(n) * hop
-    power = (energy[starts + frame] - energy[starts]) / frame
-    level = 10 * np.log10(power + 1e-20)
-    floor_db = 10 * np.log10(floor**2 + 1e-20)
+    import librosa
+
+    rms = librosa.feature.rms(y=np.asarray(y, dtype=float), frame_length=frame, hop_length=hop)[0]
+    level, n = 20 * np.log10(rms + 1e-10), len(rms)
+    floor_db = 20 * np.log10(floor + 1e-10)
     out = [list(c) for c in chords]
     for k in range(len(out) - 1):
         (a, b, label), (_, nxt_end, nxt_label) = out[k], out[k + 1]
