@@ -58,7 +58,7 @@ def _conditions() -> list[str]:
 def _prepare(condition: str, root: Path, args) -> tuple[Path | None, str]:
     """The folder of ``condition`` (rendered into ``root`` unless a matching copy is there) and
     a one-line description; ``None`` and the reason when it cannot be had."""
-    from chordscope.evalset import EVAL_SEED, write_evalset
+    from chordscope.evalset import EVAL_SEED, EVALSET_FORMAT, write_evalset
     from chordscope.heldout import CONDITIONS, HELDOUT_FORMAT, write_condition
     from chordscope.io import read_json, write_json
 
@@ -68,7 +68,7 @@ def _prepare(condition: str, root: Path, args) -> tuple[Path | None, str]:
         return REAL_GUITAR, "real guitar recordings, 10 chords x 24 (INTELSIG, Liège)"
     if condition == "evalset":
         folder = root / f"evalset-{args.evalset_songs}"
-        stamp = {"n_songs": args.evalset_songs, "seed": EVAL_SEED}
+        stamp = {"n_songs": args.evalset_songs, "seed": EVAL_SEED, "format": EVALSET_FORMAT}
         if not (folder / "evalset.json").is_file() or read_json(folder / "evalset.json") != stamp:
             write_evalset(folder, n_songs=args.evalset_songs)
             write_json(folder / "evalset.json", stamp)

@@ -195,6 +195,27 @@ def test_isolated_chords_are_labelled_while_they_sound(tiny_set):
 
 
 @needs_render
+def test_a_songs_last_chord_is_labelled_while_it_sounds(tiny_set):
+    import mir_eval
+
+    for i in range(TINY["n_songs"]):
+        song, _ = heldout.heldout_song(i, n_bars=TINY["n_bars"])
+        note_off = song.chords[-2][1]
+        ends = {}
+        for cond in ("heldout-programs", "reverb", "mp3"):
+            stem = tiny_set / cond / f"song{i:03d}"
+            intervals, labels = mir_eval.io.load_labeled_intervals(stem.with_suffix(".lab"))
+            kept = [c[1] for c in song.chords[:-2]]  # every other boundary as composed
+            np.testing.assert_allclose(intervals[: len(kept), 1], kept, atol=1e-6)
+            chords = [k for k, lab in enumerate(labels) if lab != "N"]
+            assert labels[chords[-1]] == song.chords[-2][2]
+            ends[cond] = intervals[chords[-1], 1]
+            assert ends[cond] > note_off + 0.05, (cond, i, ends[cond], note_off)  # it rang on
+            assert json.loads(stem.with_suffix(".json").read_text())["ring_out_db"] == 30.0
+        assert ends["reverb"] > ends["heldout-programs"]  # the room's tail is the chord's too
+
+
+@needs_render
 def test_detuned_songs_are_40_cents_off(tiny_set):
     def tuning(cond, name):
         y, sr = sf.read(tiny_set / cond / name)

@@ -204,7 +204,8 @@ def _cmd_synth(args) -> int:
 
 def _cmd_evalset(args) -> int:
     from .errors import ParameterError
-    from .evalset import EVAL_SEED, write_evalset
+    from .evalset import EVAL_SEED, EVALSET_FORMAT, write_evalset
+    from .heldout import HELDOUT_FORMAT
     from .io import output_folder, write_json
 
     if args.heldout:
@@ -236,7 +237,9 @@ def _cmd_evalset(args) -> int:
     with output_folder(args.out, force=args.force) as tmp:
         written = _with_progress(total, args.quiet, unit, write, tmp, **settings)
         kind = "heldout" if args.heldout else "evalset"
-        write_json(tmp / "evalset.json", {"kind": kind, **settings, "version": __version__})
+        fmt = HELDOUT_FORMAT if args.heldout else EVALSET_FORMAT
+        stamp = {"kind": kind, **settings, "format": fmt, "version": __version__}
+        write_json(tmp / "evalset.json", stamp)
     if not args.quiet:
         if args.heldout:
             n_files = sum(len(paths) for paths in written.values())

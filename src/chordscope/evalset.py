@@ -6,13 +6,16 @@ Conventions
   borrowed, suspended or diminished chord), at a tempo of 60–160 bpm, one chord per bar or
   half-bar, played by a General-MIDI chord instrument (block chords or arpeggios, with drawn
   voicings), a bass line on the roots and, in about half of the songs, drums. It starts and ends
-  with ``N`` (silence, then only the drums if there are any).
+  with ``N`` (silence, then only the drums if there are any). The last chord is labelled
+  while it sounds: into the final ``N`` until its chord and bass parts have died away by
+  :data:`~chordscope.songs.RING_OUT_DB` (:func:`sounding_chords`; format 2, 2026-12-01; format 1
+  labelled ``N`` from the last note-off).
 - Everything is drawn from ``numpy.random.SeedSequence([EVAL_SEED, i])`` for song ``i``: training
   streams (``SeedSequence([run_seed, k])`` with small ``run_seed``) never use ``EVAL_SEED``.
   The same seed gives byte-identical files (FluidSynth renders offline with reverb and chorus
   off).
 - Files per song: ``songNNN.wav`` (16-bit mono), ``songNNN.lab`` (MIREX: start, end, Harte label),
-  ``songNNN.json`` (tempo, key, programs, seed).
+  ``songNNN.json`` (tempo, key, programs, seed, ``ring_out_db``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,30 @@ import numpy as np
 from .chords import PITCH_NAMES
 from .errors import ParameterError, valid_non_negative_int, valid_positive_int
 from .io import write_json, write_lab, write_wav
-from .songs import BASS_PROGRAMS, CHORD_PROGRAMS, EVAL_SEED, Song, play_song, render_song
+from .songs import (
+    BASS_PROGRAMS,
+    CHORD_PROGRAMS,
+    EVAL_SEED,
+    RING_OUT_DB,
+    Song,
+    play_song,
+    render_song,
+    ring_out,
+)
 from .synth import SR, soundfont_path
 
-__all__ = ["Song", "compose_song", "render_song", "write_evalset", "EVAL_SEED"]
+__all__ = [
+    "Song",
+    "compose_song",
+    "render_song",
+    "sounding_chords",
+    "write_evalset",
+    "EVAL_SEED",
+    "EVALSET_FORMAT",
+]
+
+#: Version of the files :func:`write_evalset` writes; 2: a chord is labelled while it sounds.
+EVALSET_FORMAT = 2
 
 # diatonic degrees of a major key: (semitones above the tonic, triad, seventh)
 MAJOR_DEGREES = [
@@ -94,6 +117,18 @@ def compose_song(index: int, *, seed: int = EVAL_SEED, n_bars: int = 8) -> Song:
     return play_song(song, rng, lead_in=lead_in, tail=tail)
 
 
+def sounding_chords(song: Song, y: np.ndarray, *, sr: int, soundfont: str) -> list:
+    """Return the reference of ``song`` rendered as ``y``: its chords, labelled while they sound.
+
+    The last chord is labelled into the final ``N`` until the chord and bass parts have fallen
+    :data:`~chordscope.songs.RING_OUT_DB` below their loudest (:func:`chordscope.songs.ring_out`),
+    measured without the drums, which play on into the silence.
+    """
+    if song.drums:
+        y = render_song(song, sr=sr, soundfont=soundfont, parts=("chords", "bass"))
+    return ring_out(song.chords, y, sr, drop_db=RING_OUT_DB)
+
+
 def write_evalset(
     out,
     *,
@@ -120,13 +155,11 @@ def write_evalset(
     for i in range(n_songs):
         song = compose_song(i, seed=seed, n_bars=n_bars)
         y = render_song(song, sr=sr, soundfont=soundfont)
+        segments = sounding_chords(song, y, sr=sr, soundfont=soundfont)
         stem = out / f"song{i:03d}"
-        write_lab(
-            stem.with_suffix(".lab"),
-            [(s, e) for s, e, _ in song.chords],
-            [c[2] for c in song.chords],
-        )
-        write_json(stem.with_suffix(".json"), {**song.to_json(), "sr": sr, "soundfont": soundfont})
+        write_lab(stem.with_suffix(".lab"), [s[:2] for s in segments], [s[2] for s in segments])
+        meta = {**song.to_json(), "sr": sr, "soundfont": soundfont, "ring_out_db": RING_OUT_DB}
+        write_json(stem.with_suffix(".json"), meta)
         paths.append(write_wav(stem.with_suffix(".wav"), y, sr))
         if progress is not None:
             progress(1)

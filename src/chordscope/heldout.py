@@ -15,6 +15,10 @@ Conventions
   ``compose_song`` draws from its own stream ``SeedSequence([seed, i])``; every draw this module
   makes for song ``i`` of a condition comes from ``SeedSequence([seed, condition_id, i])``, with
   condition ids from 101 up (training streams use the tags 20, 30, 31 and 40).
+- A song's last chord is labelled while it sounds, as in the evaluation set: into the final
+  ``N`` until its chord and bass parts, rendered apart from the drums and put through the
+  condition's fader and room, have fallen :data:`~chordscope.songs.RING_OUT_DB` below their
+  loudest (format 3, 2026-12-01).
 - Timbres: :data:`HELD_OUT_CHORD_PROGRAMS`, :data:`HELD_OUT_BASS_PROGRAMS` and
   :data:`HELD_OUT_LEAD_PROGRAMS` are General-MIDI programs no training set uses; the held-out
   SoundFont is ``OPL-3_FM_128M`` (Debian ``opl3-soundfont``: recordings of a Yamaha YMF262 FM
@@ -83,7 +87,8 @@ HELD_OUT_LEAD_PROGRAMS = (60, 66, 69, 72, 75, 85)
 #: The held-out SoundFont's name for :func:`chordscope.synth.soundfont_path`.
 HELD_OUT_SOUNDFONT = "opl3"
 #: Bumped whenever the files a seed gives change (benchmarks compare it before reusing a cache).
-HELDOUT_FORMAT = 2  # 2: isolated chords labelled while they sound (songs.ring_out)
+# 2: isolated chords labelled while they sound (songs.ring_out); 3: songs' last chords too
+HELDOUT_FORMAT = 3
 
 DETUNE_CENTS = 40.0
 PITCH_BEND_RANGE_CENTS = 200.0  # FluidSynth's default pitch-wheel sensitivity: 2 semitones
@@ -347,16 +352,20 @@ def room_impulse_response(
     return ir / np.sqrt(np.sum(ir**2))
 
 
-def _reverb(y: np.ndarray, rng: np.random.Generator, sr: int) -> tuple[np.ndarray, dict]:
+def _room(rng: np.random.Generator, sr: int) -> tuple:
+    """Draw the ``reverb`` condition's room: a function that plays a signal in it, and its meta."""
     from scipy.signal import fftconvolve
 
     rt60 = float(rng.uniform(0.8, 1.8))
     predelay = float(rng.uniform(0.005, 0.03))
     drr_db = float(rng.uniform(-1.0, 6.0))  # direct-to-reverberant energy ratio
     ir = room_impulse_response(rng, sr=sr, rt60=rt60, predelay=predelay, n_early=8)
-    wet = fftconvolve(y, ir)[: len(y)] * 10.0 ** (-drr_db / 20.0)
+
+    def play(y: np.ndarray) -> np.ndarray:
+        return y + fftconvolve(y, ir)[: len(y)] * 10.0 ** (-drr_db / 20.0)
+
     meta = {"rt60": round(rt60, 4), "predelay_s": round(predelay, 4), "drr_db": round(drr_db, 3)}
-    return y + wet, meta
+    return play, meta
 
 
 def mp3_frame_bitrates(data) -> dict:
@@ -507,8 +516,17 @@ def render_condition(
         song.notes["lead"] = lead
         extra = {"lead_program": lead_program, **extra}
     y = render_midi(_song_midi(song, bend=bend), duration=song.duration, sr=sr, soundfont=soundfont)
+    # the chords and bass alone, to say when the last chord has died away: drums play on
+    pitched = y
+    if song.drums:
+        pitched = render_midi(
+            _song_midi(song, ("chords", "bass"), bend=bend),
+            duration=song.duration,
+            sr=sr,
+            soundfont=soundfont,
+        )
     if gain is not None:
-        y = y * gain
+        y, pitched = y * gain, pitched * gain
     if lead:
         lead_y = render_midi(
             _song_midi(song, ("lead",), lead_program=extra["lead_program"]),
@@ -522,10 +540,13 @@ def render_condition(
             y = y + lead_y * (rms_acc / rms_lead) * 10.0 ** (louder_db / 20.0)
         extra["lead_above_accompaniment_db"] = round(louder_db, 3)
     if condition == "reverb":
-        y, extra = _reverb(y, rng, sr)
+        room, extra = _room(rng, sr)
+        y, pitched = room(y), room(pitched)
     y = normalise_peak(y)
     segments = [(s, e, lab) for s, e, lab in song.chords]
     segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
+    segments = ring_out(segments, pitched, sr, drop_db=RING_OUT_DB)
+    extra["ring_out_db"] = RING_OUT_DB
     song_meta = song.to_json()  # its "seed" is the composition's stream
     song_meta["composition_seed"] = song_meta.pop("seed")
     song_meta["duration"] = round(len(y) / sr, 6)

@@ -615,12 +615,12 @@ RING_OUT_DB = 30.0
 
 
 def ring_out(chords, y: np.ndarray, sr: int, *, drop_db: float = RING_OUT_DB, floor: float = 0.0,
-             frame: int = 2048, hop: int = 512) -> list:  # fmt: skip
+             frame: float = 0.128, hop: float = 0.032) -> list:  # fmt: skip
     """Let each chord's label last while its sound does: into the ``N`` after it.
 
     A note's end is not its sound's end: a harp, a choir or a guitar rings on after the key is
     released. An annotator labels the chord until it has died away, so each chord followed by
-    ``N`` is extended until the short-time RMS of ``y`` (``frame`` samples every ``hop``) falls
+    ``N`` is extended until the short-time RMS of ``y`` (``frame`` seconds every ``hop``) falls
     ``drop_db`` below the chord's loudest frame, or below ``floor`` (the RMS of noise that will
     cover the tail), at most to the next chord's start. Chords followed by a chord are unchanged;
     ``N`` segments shrink or vanish.
@@ -630,6 +630,9 @@ def ring_out(chords, y: np.ndarray, sr: int, *, drop_db: float = RING_OUT_DB, fl
     chords : list of ``(start_s, end_s, label)``  tiling the song, ``N`` where nothing is played
     y : np.ndarray  the song's audio, without the noise ``floor`` stands for
     sr : int  its sample rate
+    drop_db : float  how far below the chord's loudest frame its sound has died away
+    floor : float  an RMS level below which it is inaudible anyway
+    frame, hop : float  the RMS window and its step, in seconds (2048 and 512 samples at 16 kHz)
 
     Returns
     -------
@@ -645,6 +648,7 @@ def ring_out(chords, y: np.ndarray, sr: int, *, drop_db: float = RING_OUT_DB, fl
     """
     import librosa
 
+    frame, hop = max(1, int(round(frame * sr))), max(1, int(round(hop * sr)))
     rms = librosa.feature.rms(y=np.asarray(y, dtype=float), frame_length=frame, hop_length=hop)[0]
     level, n = 20 * np.log10(rms + 1e-10), len(rms)
     floor_db = 20 * np.log10(floor + 1e-10)
@@ -993,8 +997,10 @@ def training_song(
     return play_song(song, rng, lead_in=lead_in, tail=tail)
 
 
-def render_song(song: Song, *, sr: int = SR, soundfont: str = "fluidr3") -> np.ndarray:
-    """Render a composed song to mono audio with FluidSynth (peak normalised to 0.9)."""
+def render_song(
+    song: Song, *, sr: int = SR, soundfont: str = "fluidr3", parts=("chords", "bass", "drums")
+) -> np.ndarray:
+    """Render a composed song's ``parts`` to mono audio with FluidSynth (peak normalised to 0.9)."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
@@ -1003,7 +1009,7 @@ def render_song(song: Song, *, sr: int = SR, soundfont: str = "fluidr3") -> np.n
         ("bass", song.bass_program or 0, False),
         ("drums", 0, True),
     ):
-        if not song.notes.get(name):
+        if name not in parts or not song.notes.get(name):
             continue
         inst = midi_notes(song.notes[name], program=program, is_drum=is_drum)
         inst.name = name
