@@ -208,6 +208,14 @@ def test_ring_out_db_is_a_level_drop_in_decibels(value):
     assert TrainConfig(data="music", model="ChordTCN", ring_out_db=30).ring_out_db == 30
 
 
+def test_ring_out_songs_is_a_switch_that_needs_a_level():
+    with pytest.raises(ParameterError, match="ring_out_songs="):
+        TrainConfig(data="music", model="ChordTCN", ring_out_db=30, ring_out_songs="yes")
+    with pytest.raises(ParameterError, match="needs ring_out_db"):
+        TrainConfig(data="music", model="ChordTCN", ring_out_songs=True)
+    assert TrainConfig(data="music", model="ChordTCN", ring_out_db=30, ring_out_songs=True)
+
+
 def test_a_bad_music_option_in_a_config_file_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('data = "music"\nmodel = "ChordTCN"\nsmear = 2.0\n')

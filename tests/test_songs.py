@@ -15,6 +15,7 @@ from chordscope.songs import (
     TRAIN_LEAD_PROGRAMS,
     music_song,
     progression,
+    render_music,
     voice,
 )
 
@@ -394,3 +395,30 @@ def test_ring_out_db_relabels_single_chord_songs_and_leaves_their_audio():
     assert _one_song(other, *args[1:])[1] == _one_song(other, *args[1:], 30.0)[1]
     with pytest.raises(ParameterError, match="ring_out_db"):
         song_pool("majmin", [i], seed=7, ring_out_db=100.0)
+
+
+@needs_fluidsynth
+def test_ring_out_songs_labels_every_songs_last_chord_on_its_harmony_after_the_room():
+    from chordscope.features import CHORD_CQT
+    from chordscope.musicdata import _one_song, song_pool
+
+    # song 4 of seed 1000: a chord instrument, a bass, a lead and drums that play into the tail
+    song = music_song(4, seed=1000)
+    assert [t[0] for t in song.tracks] == ["chords0", "bass", "lead", "drums"]
+    y, h = render_music(song, rng=np.random.default_rng(0), harmony=True)
+    assert np.array_equal(y, render_music(song, rng=np.random.default_rng(0)))  # same audio
+    rest = y - h  # lead and drums, on the same scale
+    tail = slice(int((song.chords[-1][0] + 0.3) * 16000), int((song.chords[-1][0] + 0.45) * 16000))
+    assert np.sqrt(np.mean(rest[tail] ** 2)) > 30 * np.sqrt(np.mean(h[tail] ** 2))
+    args = (4, 1000, "fluidr3", (10.0, 40.0), 1.0, 0.0, 15.0, 0.0, 0.0, CHORD_CQT)  # reverb always
+    F0, c0 = _one_song(*args, 30.0)
+    F1, c1 = _one_song(*args, 30.0, True)
+    assert np.array_equal(F0, F1) and c0 == song.chords  # audio unchanged, old labels unchanged
+    assert c1[:-2] == c0[:-2] and c1[-2][2] == c0[-2][2] and c1[-1][1] == c0[-1][1]
+    assert c1[-2][1] > c0[-2][1] + 0.05  # the last chord rings on (through the room) ...
+    drums_end = max(n[1] for n in song.tracks[3][3])
+    assert c1[-1][2] == "N" and c1[-1][0] < drums_end - 0.3  # ... and dies before the drums stop
+    dry = _one_song(*args[:4], 0.0, *args[5:], 30.0, True)[1]  # no room: a shorter ring
+    assert c1[-2][1] > dry[-2][1] > c0[-2][1]
+    with pytest.raises(ParameterError, match="ring_out_songs needs"):
+        song_pool("majmin", [4], seed=1000, ring_out_songs=True)

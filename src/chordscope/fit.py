@@ -104,6 +104,7 @@ class TrainConfig:
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
     ring_out_db: float = 0.0  # data = music: single chords labelled until this many dB down
+    ring_out_songs: bool = False  # data = music, with ring_out_db: every song's last chord too
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -228,6 +229,10 @@ class TrainConfig:
                 and v[0] <= v[1]
             ):
                 raise ParameterError(f"{name}={v!r} must be [low, high] dB with low <= high")
+        if not isinstance(self.ring_out_songs, bool):
+            raise ParameterError(f"ring_out_songs={self.ring_out_songs!r} must be true or false")
+        if self.ring_out_songs and not self.ring_out_db:
+            raise ParameterError("ring_out_songs needs ring_out_db > 0 (how far a chord dies away)")
         if self.n_context < 3:
             raise ParameterError(
                 f"n_context={self.n_context!r} must be at least 3 (the network sees 7 frames)"
@@ -381,6 +386,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             counter=config.counter_voice,
             fm=config.fm,
             ring_out_db=config.ring_out_db,
+            ring_out_songs=config.ring_out_songs,
             cqt=data.cqt,
         )
     return song_frames(

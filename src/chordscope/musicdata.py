@@ -34,6 +34,7 @@ Conventions
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -150,24 +151,31 @@ def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
 
 
 def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-              ring_db=0.0):  # fmt: skip
+              ring_db=0.0, ring_songs=False):  # fmt: skip
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
     song = music_song(i, seed=seed, counter=counter)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = cqt.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
     fm = fm_tracks(song, seed, i, fm_p)
-    y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng, fm=fm)
+    every = bool(ring_db and ring_songs)  # every song, measured on its harmony after the room
+    y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng, fm=fm,
+                     harmony=every)  # fmt: skip
+    y, harmony = y if every else (y, None)
     clean, chords = y, song.chords
     if snr_db is not None and rng.random() < 0.5:
         kind = "pink" if rng.random() < 0.5 else "white"
         y = add_noise(y, float(rng.uniform(*snr_db)), kind=kind, rng=rng)
-    if ring_db and song.writer == "isolated":  # no draw: the audio is the same either way
-        floor = float(np.sqrt(np.mean((y - clean) ** 2)))
+    floor = float(np.sqrt(np.mean((y - clean) ** 2)))  # the added noise's level
+    if ring_db and song.writer == "isolated" and not every:  # no draw: the audio is the same
         chords = ring_out(chords, clean, sr, drop_db=ring_db, floor=floor)
     if rng.random() < reverb_p:
-        y = reverb(y, sr=sr, rt60=float(rng.uniform(0.2, 1.5)), wet=float(rng.uniform(0.1, 0.5)),
-                   rng=rng)  # fmt: skip
+        rt60, wet = float(rng.uniform(0.2, 1.5)), float(rng.uniform(0.1, 0.5))
+        if every:  # the same room (a copy of the stream draws the same response)
+            harmony = reverb(harmony, sr=sr, rt60=rt60, wet=wet, rng=copy.deepcopy(rng))
+        y = reverb(y, sr=sr, rt60=rt60, wet=wet, rng=rng)
+    if every:
+        chords = ring_out(chords, harmony, sr, drop_db=ring_db, floor=floor)
     if rng.random() < 0.3:
         y = compress(
             y, sr, threshold_db=float(rng.uniform(-30, -10)), ratio=float(rng.uniform(2, 8))
@@ -180,13 +188,13 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
 
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-              cqt, workers, ring_db=0.0):  # fmt: skip
+              cqt, workers, ring_db=0.0, ring_songs=False):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
         return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-                         ring_db)  # fmt: skip
+                         ring_db, ring_songs)  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -205,6 +213,7 @@ def song_pool(
     counter: float = 0.0,
     fm: float = 0.0,
     ring_out_db: float = 0.0,
+    ring_out_songs: bool = False,
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
@@ -217,7 +226,9 @@ def song_pool(
     ``fm`` is the share of songs with instruments played by an FM synthesiser (:func:`fm_tracks`);
     with ``ring_out_db``, a song of single chords labels each chord until its sound has fallen that
     many dB (or under the added noise: :func:`chordscope.songs.ring_out`), not only until its
-    notes end (0: until they end);
+    notes end (0: until they end); with ``ring_out_songs`` as well, every song's chords followed
+    by ``N`` (its last chord, a rest) are, measured on its chord and bass parts alone after the
+    room reverb, as the evaluation sets' references are;
     the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
     """
     v = get_vocabulary(vocab)
@@ -227,10 +238,13 @@ def song_pool(
         raise ParameterError(f"fm={fm!r} must be a probability in 0..1")
     if not 0 <= ring_out_db <= 80:
         raise ParameterError(f"ring_out_db={ring_out_db!r} must be in 0..80 dB")
+    if ring_out_songs and not ring_out_db:
+        raise ParameterError("ring_out_songs needs ring_out_db > 0 (how far a chord dies away)")
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
         float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
+        bool(ring_out_songs),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []

@@ -774,23 +774,37 @@ def render_music(
     additive: tuple = (),
     rng: np.random.Generator | None = None,
     fm: tuple = (),
-) -> np.ndarray:
+    harmony: bool = False,
+):
     """Render a song to mono audio with FluidSynth, peak normalised to 0.9.
 
     Tracks named in ``additive`` are played by :func:`additive_track`, those named in ``fm`` by
     :func:`fm_track` (``fm`` wins where a track is in both; timbres drawn from ``rng``) instead,
-    at an RMS level 0.6–1.5 times that of the rest of the mix.
+    at an RMS level 0.6–1.5 times that of the rest of the mix. With ``harmony``, return
+    ``(y, h)``: ``h`` is the chord and bass tracks of ``y`` alone (no drums, lead or counter-voice),
+    on the same scale; it draws nothing more, so ``y`` is the same either way.
     """
     import pretty_midi
 
+    def is_harmony(name):
+        return name.startswith("chords") or name == "bass"
+
     synthesised = {**dict.fromkeys(additive, additive_track), **dict.fromkeys(fm, fm_track)}
-    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
+    pm, pm_h = (pretty_midi.PrettyMIDI(initial_tempo=song.tempo) for _ in range(2))
     for name, program, is_drum, notes in song.tracks:
         if notes and name not in synthesised:
-            inst = midi_notes(notes, program=program, is_drum=is_drum)
-            inst.name = name
-            pm.instruments.append(inst)
+            for target in (pm, pm_h) if is_harmony(name) else (pm,):
+                inst = midi_notes(notes, program=program, is_drum=is_drum)
+                inst.name = name
+                target.instruments.append(inst)
     y = render_midi(pm, duration=song.duration, sr=sr, soundfont=soundfont)
+    h = None
+    if harmony:
+        h = y
+        if not pm_h.instruments:
+            h = np.zeros_like(y)
+        elif len(pm_h.instruments) < len(pm.instruments):  # something else plays: render apart
+            h = render_midi(pm_h, duration=song.duration, sr=sr, soundfont=soundfont)
     for name, _, _, notes in song.tracks:
         if name in synthesised and notes:
             z = np.zeros_like(y)
@@ -799,8 +813,13 @@ def render_music(
             z[: len(part)] = part
             rest, own = np.sqrt(np.mean(y**2)), np.sqrt(np.mean(z**2))
             if own > 0:
-                y = y + z * ((rest / own) * rng.uniform(0.6, 1.5) if rest > 0 else 1.0)
-    return normalise_peak(y)
+                z = z * ((rest / own) * rng.uniform(0.6, 1.5) if rest > 0 else 1.0)
+                y = y + z
+                if harmony and is_harmony(name):
+                    h = h + z
+    peak = np.abs(y).max()
+    scale = 0.9 / peak if peak > 0 else 1.0  # normalise_peak's scale, shared with h
+    return (y * scale, h * scale) if harmony else y * scale
 
 
 # ------------------------------------------------------------------------------------------------
