@@ -193,7 +193,9 @@ def test_songs_config_checks():
         TrainConfig(data="songs", n_songs=0)
 
 
-@pytest.mark.parametrize("key", ["harmonics", "smear", "counter_voice", "fm", "bass_harmonics"])
+@pytest.mark.parametrize(
+    "key", ["harmonics", "smear", "counter_voice", "fm", "bass_harmonics", "inversions"]
+)
 @pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "half", True])
 def test_the_music_data_options_are_probabilities(key, value):
     with pytest.raises(ParameterError, match=f"{key}="):

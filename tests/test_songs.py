@@ -422,3 +422,32 @@ def test_ring_out_songs_labels_every_songs_last_chord_on_its_harmony_after_the_r
     assert c1[-2][1] > dry[-2][1] > c0[-2][1]
     with pytest.raises(ParameterError, match="ring_out_songs needs"):
         song_pool("majmin", [4], seed=1000, ring_out_songs=True)
+
+
+def test_inversions_invert_more_chords_and_play_their_bass_lowest():
+    from chordscope.chords import PITCH_NAMES as NAMES
+
+    seen_isolated = 0
+    for i in range(60):
+        plain, more = music_song(i, seed=7), music_song(i, seed=7, inversions=0.5)
+        assert (plain.writer, plain.tempo) == (more.writer, more.tempo)
+        a, b = [c[2] for c in plain.chords], [c[2] for c in more.chords]
+        assert [x.split("/")[0] for x in a] == [y.split("/")[0] for y in b]  # same harmony
+        assert all("/" in y for x, y in zip(a, b, strict=True) if "/" in x)  # writers' kept
+        if more.writer != "isolated":
+            continue
+        seen_isolated += 1
+        notes = more.tracks[0][3]
+        for start, _, lab in more.chords:
+            if "/" not in lab:
+                continue
+            lowest = min(p for p, on, _, _ in notes if abs(on - start) < 0.05)
+            root, _, bass = parse_label(lab)
+            assert lowest % 12 == (root + int(bass)) % 12, (i, lab, NAMES[lowest % 12])
+    assert seen_isolated >= 5
+    inverted = [
+        sum("/" in c[2] for c in music_song(i, seed=7, inversions=p).chords)
+        for p in (0.0, 0.5)
+        for i in range(60)
+    ]
+    assert sum(inverted[60:]) > 2.5 * sum(inverted[:60])

@@ -105,6 +105,7 @@ class TrainConfig:
     fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
     ring_out_db: float = 0.0  # data = music: single chords labelled until this many dB down
     ring_out_songs: bool = False  # data = music, with ring_out_db: every song's last chord too
+    inversions: float = 0.0  # data = music: share of chords inverted beyond the writers' 15 %
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -206,6 +207,7 @@ class TrainConfig:
             ("harmonics", 0, 1),
             ("counter_voice", 0, 1),
             ("fm", 0, 1),
+            ("inversions", 0, 1),
             ("ring_out_db", 0, 80),
             ("bass_harmonics", 0, 1),
             ("smear", 0, 1),
@@ -387,6 +389,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             fm=config.fm,
             ring_out_db=config.ring_out_db,
             ring_out_songs=config.ring_out_songs,
+            inversions=config.inversions,
             cqt=data.cqt,
         )
     return song_frames(

@@ -151,9 +151,9 @@ def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
 
 
 def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-              ring_db=0.0, ring_songs=False):  # fmt: skip
+              ring_db=0.0, ring_songs=False, inversions=0.0):  # fmt: skip
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
-    song = music_song(i, seed=seed, counter=counter)
+    song = music_song(i, seed=seed, counter=counter, inversions=inversions)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = cqt.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
@@ -188,13 +188,13 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
 
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-              cqt, workers, ring_db=0.0, ring_songs=False):  # fmt: skip
+              cqt, workers, ring_db=0.0, ring_songs=False, inversions=0.0):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
 
     def one(i):
         sf = soundfonts[i % len(soundfonts)]
         return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-                         ring_db, ring_songs)  # fmt: skip
+                         ring_db, ring_songs, inversions)  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -214,6 +214,7 @@ def song_pool(
     fm: float = 0.0,
     ring_out_db: float = 0.0,
     ring_out_songs: bool = False,
+    inversions: float = 0.0,
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
@@ -228,7 +229,8 @@ def song_pool(
     many dB (or under the added noise: :func:`chordscope.songs.ring_out`), not only until its
     notes end (0: until they end); with ``ring_out_songs`` as well, every song's chords followed
     by ``N`` (its last chord, a rest) are, measured on its chord and bass parts alone after the
-    room reverb, as the evaluation sets' references are;
+    room reverb, as the evaluation sets' references are; ``inversions`` is the share of chords
+    inverted beyond the writers' own (:func:`chordscope.songs.music_song`);
     the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
     """
     v = get_vocabulary(vocab)
@@ -238,13 +240,15 @@ def song_pool(
         raise ParameterError(f"fm={fm!r} must be a probability in 0..1")
     if not 0 <= ring_out_db <= 80:
         raise ParameterError(f"ring_out_db={ring_out_db!r} must be in 0..80 dB")
+    if not 0 <= inversions <= 1:
+        raise ParameterError(f"inversions={inversions!r} must be a probability in 0..1")
     if ring_out_songs and not ring_out_db:
         raise ParameterError("ring_out_songs needs ring_out_db > 0 (how far a chord dies away)")
     parts = _rendered(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
         float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
-        bool(ring_out_songs),
+        bool(ring_out_songs), float(inversions),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []

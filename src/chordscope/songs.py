@@ -488,11 +488,16 @@ def _drums(start, end, beat, rng):
     return notes
 
 
-def music_song(index: int, *, seed: int, n_chords: int = 16, counter: float = 0.0) -> MusicSong:
+def music_song(
+    index: int, *, seed: int, n_chords: int = 16, counter: float = 0.0, inversions: float = 0.0
+) -> MusicSong:
     """Training song ``index`` drawn from ``seed`` (see module docs).
 
-    ``counter`` is the probability of a counter-voice (:func:`counter_line`); 0 draws nothing
-    from its stream, so songs drawn before it existed are unchanged.
+    ``counter`` is the probability of a counter-voice (:func:`counter_line`); ``inversions`` the
+    probability that a chord not already inverted is played and labelled as an inversion
+    (:func:`invert`), songs of single chords included (played close, the label's bass lowest).
+    Each draws from its own stream, nothing at 0, so songs drawn before they existed are
+    unchanged.
 
     Examples
     --------
@@ -505,6 +510,9 @@ def music_song(index: int, *, seed: int, n_chords: int = 16, counter: float = 0.
         raise ParameterError("training songs must not use the evaluation set's seed")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 40, index]))
     key, writer, labels = progression(rng, n_chords)
+    if inversions:
+        irng = np.random.default_rng(np.random.SeedSequence([seed, 45, index]))
+        labels = [invert(lab, irng) if irng.random() < inversions else lab for lab in labels]
     tempo = float(rng.uniform(60, 180))
     beat = 60.0 / tempo
     beats = float(rng.choice([2, 4, 4, 8])) if writer != "jazz" else float(rng.choice([2, 4]))
@@ -514,12 +522,9 @@ def music_song(index: int, *, seed: int, n_chords: int = 16, counter: float = 0.
     chords, t = [(0.0, lead_in, "N")], lead_in
     for lab in labels[:n_chords]:
         if rng.random() < 0.15 and ":" in lab and "dim" not in lab:  # an inversion, labelled
-            _, ivs = _tones(lab)
-            third = [i for i in ivs if i in (3, 4)]
-            choices = ["5"] + (["3" if third[0] == 4 else "b3"] if third else [])
-            if "7" in lab.split(":")[1]:
-                choices.append("b7" if "maj7" not in lab else "7")
-            lab = f"{lab}/{rng.choice(choices)}"
+            plain = lab.split("/")[0]  # drawn as before even where `inversions` inverted it
+            bass = rng.choice(_inversion_choices(plain))
+            lab = lab if "/" in lab else f"{plain}/{bass}"
         d = beats * beat * (0.5 if rng.random() < 0.1 else 1.0)
         chords.append((t, t + d, lab))
         t += d
@@ -537,6 +542,34 @@ def music_song(index: int, *, seed: int, n_chords: int = 16, counter: float = 0.
             line = counter_line(body, 60.0 / tempo, parse_label(key)[0], scale, crng)
             song.tracks.append(("counter", int(crng.choice(TRAIN_LEAD_PROGRAMS)), False, line))
     return song
+
+
+def _inversion_choices(label: str) -> list:
+    """Return the slash basses an inversion of ``label`` may take: 5, the third, the seventh."""
+    _, ivs = _tones(label)
+    third = [i for i in ivs if i in (3, 4)]
+    choices = ["5"] + (["3" if third[0] == 4 else "b3"] if third else [])
+    if "7" in label.split(":")[1]:
+        choices.append("b7" if "maj7" not in label else "7")
+    return choices
+
+
+def invert(label: str, rng: np.random.Generator) -> str:
+    """``label`` as one of its inversions, drawn from ``rng`` (``C:7`` -> ``C:7/b7``).
+
+    Labels without a plain root, third and fifth to invert over (``N``, diminished, augmented,
+    suspended, already inverted) come back unchanged, drawing nothing.
+
+    Examples
+    --------
+    >>> invert("A:min7", np.random.default_rng(0)) in ("A:min7/5", "A:min7/b3", "A:min7/b7")
+    True
+    >>> invert("B:dim", np.random.default_rng(0))
+    'B:dim'
+    """
+    if ":" not in label or "/" in label or any(q in label for q in ("dim", "sus", "aug")):
+        return label
+    return f"{label}/{rng.choice(_inversion_choices(label))}"
 
 
 def counter_line(body, beat: float, tonic: int, scale, rng: np.random.Generator) -> list:
@@ -597,7 +630,8 @@ def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
     for lab in labels:
         d, gap = float(rng.uniform(0.8, 3.0)), float(rng.uniform(0.1, 1.0))
         spread, vel = float(rng.uniform(0.0, 0.03)), float(rng.uniform(0.4, 1.0))
-        for j, p in enumerate(voice(lab, style, rng)):
+        played = "close" if "/" in lab else style  # an inversion: its bass lowest
+        for j, p in enumerate(voice(lab, played, rng, bass_iv=_slash(lab))):
             notes.append((p, t + j * spread, t + d, vel * float(rng.uniform(0.8, 1.0))))
         end, nxt = t + d, t + d + gap
         chords += [(t, end, lab), (end, nxt, "N")]
