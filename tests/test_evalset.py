@@ -8,7 +8,7 @@ import pytest
 
 from chordscope.chords import parse_label
 from chordscope.cli import main
-from chordscope.evalset import compose_song, render_song, sounding_chords
+from chordscope.evalset import EVALSET_FORMAT, compose_song, render_song, sounding_chords
 
 pytestmark = pytest.mark.skipif(
     shutil.which("fluidsynth") is None,
@@ -23,6 +23,7 @@ def test_same_seed_byte_identical_files(tmp_path):
     names = sorted(p.name for p in a.iterdir())
     songs = [f"song00{i}.{ext}" for i in range(2) for ext in ("json", "lab", "wav")]
     assert names == ["evalset.json", *songs]  # evalset.json: the settings that made the set
+    assert json.loads((a / "evalset.json").read_text())["format"] == EVALSET_FORMAT == 2
     for n in songs:
         assert (a / n).read_bytes() == (b / n).read_bytes()
     c = tmp_path / "c"
