@@ -17,11 +17,12 @@ real-guitar-dev
 
 A model named ``A+B`` (any number of members) is an ensemble: the mean of the members'
 posteriors, frame by frame, decoded by the same Viterbi (the members must share vocabulary
-and input).
+and input). ``NAME@K`` runs ``NAME`` with ``predict(..., shift_average=K)`` (``majmin@0``: the
+network once, without the transposition average that ``predict`` does by default).
 
 Usage::
 
-    python benchmarks/bench_realmusic.py [--models majmin sevenths runs/x/model.safetensors A+B]
+    python benchmarks/bench_realmusic.py [--models majmin majmin@0 sevenths runs/x/model A+B]
         [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 10]
         [--cache DIR] [--json PATH] [--errors]
 """
@@ -136,8 +137,10 @@ def _systems(models: list[str], baseline: bool) -> dict:
 
     systems = {}
     for name in models:
-        rec = _ensemble(name) if "+" in name else load_recogniser(name)
-        systems[name] = lambda p, rec=rec: chordscope.predict(p, model=rec)
+        model, _, k = name.partition("@")
+        rec = _ensemble(model) if "+" in model else load_recogniser(model)
+        kwargs = {"shift_average": int(k)} if k else {}
+        systems[name] = lambda p, rec=rec, kw=kwargs: chordscope.predict(p, model=rec, **kw)
     if baseline:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_predict import _template_baseline

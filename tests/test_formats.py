@@ -230,6 +230,7 @@ def test_predict_files_jams_records_the_settings(tmp_path, two_wavs, tiny_model)
         format="jams",
         self_transition=0.9,
         min_duration=0.5,
+        shift_average=0,
         metadata={"title": "A minor", "tuning": "as typed"},
     )
     assert result.destination == good_a.with_suffix(".jams")  # beside the audio by default
@@ -237,7 +238,7 @@ def test_predict_files_jams_records_the_settings(tmp_path, two_wavs, tiny_model)
     assert jam.file_metadata.title == "A minor"
     sandbox = jam.annotations[0].sandbox
     assert sandbox.model == str(tiny_model) and sandbox.audio == "a.wav"
-    assert (sandbox.self_transition, sandbox.min_duration) == (0.9, 0.5)
+    assert (sandbox.self_transition, sandbox.min_duration, sandbox.shift_average) == (0.9, 0.5, 0)
     assert sandbox.tuning == "as typed"  # metadata wins over the recorded setting
 
 
@@ -263,6 +264,8 @@ def test_predict_files_expands_folders(tmp_path, two_wavs, tiny_model):
         ({"min_duration": -1.0}, "min_duration"),
         ({"tuning": 0.7}, "tuning"),
         ({"tuning": "sharp"}, "tuning"),
+        ({"shift_average": 7}, "shift_average"),
+        ({"shift_average": 1.5}, "shift_average"),
     ],
 )
 def test_predict_files_refuses_bad_settings_before_any_file(

@@ -143,6 +143,12 @@ CASES = [
         "self-transition",
     ),
     Case(
+        "predict-shift-average-word",
+        ["predict", "{good_wav}", *P, "--shift-average", "one"],
+        2,
+        "shift-average",
+    ),
+    Case(
         "predict-min-duration-inf",
         ["predict", "{good_wav}", *P, "--min-duration", "inf"],
         2,

@@ -16,6 +16,7 @@ from chordscope.errors import InputError, ModelFileError, ParameterError
 from chordscope.features import CHORD_CQT, context_frames, log_cqt
 from chordscope.io import read_chords, save_model
 from chordscope.recognise import (
+    Recogniser,
     audio_features,
     decode,
     load_audio,
@@ -23,6 +24,7 @@ from chordscope.recognise import (
     posteriors,
     pretrained_models,
     segments,
+    shifted_classes,
 )
 
 SR = CHORD_CQT.sr
@@ -86,6 +88,57 @@ def test_posteriors_in_blocks_equal_the_network_on_each_window(tiny_model, rng):
         ref = torch.softmax(rec.model(torch.from_numpy(context_frames(F, 3)[:, None])), -1)
     np.testing.assert_allclose(P, ref.numpy(), atol=1e-5)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_shifted_classes_move_roots_and_keep_what_has_none():
+    labels = get_vocabulary("sevenths").labels
+    up3 = shifted_classes(labels, 3)
+    assert labels[up3[labels.index("A:min7")]] == "C:min7"
+    assert labels[up3[labels.index("N")]] == "N"
+    back = shifted_classes(labels, -3)
+    assert (up3[back] == np.arange(len(labels))).all()  # a permutation, undone by its inverse
+    seed = get_vocabulary("seed").labels  # maj/min without a root: nothing moves
+    assert list(shifted_classes(seed, 5)) == [0, 1]
+    with pytest.raises(ParameterError, match="D:maj"):
+        shifted_classes(["N", "C:maj", "C#:maj"], 2)
+
+
+class _PitchClassNet(torch.nn.Module):
+    """A stand-in network: names the major chord on the pitch class of each frame's loudest bin."""
+
+    margin = 0
+
+    def frame_logits(self, F):
+        labels = get_vocabulary("majmin").labels
+        logits = torch.full((F.shape[1], len(labels)), -30.0)
+        for t, b in enumerate(F.argmax(0).tolist()):
+            logits[t, labels.index(f"{'C C# D D# E F F# G G# A A# B'.split()[b % 12]}:maj")] = 30.0
+        return logits
+
+
+def test_shift_average_moves_each_answer_back_to_the_original_key():
+    rec = Recogniser(_PitchClassNet(), get_vocabulary("majmin").labels, CHORD_CQT, 0, "stub")
+    F = np.zeros((73, 4), np.float32)
+    F[9 + 24, :] = 1.0  # an A in every frame (bin 0 is C1)
+    a_major = rec.labels.index("A:maj")
+    for k in (0, 1, 3):  # every moved copy names A# (or G#, ...) and is moved back to A
+        P = posteriors(rec, F, shift_average=k)
+        np.testing.assert_allclose(P[:, a_major], 1.0, atol=1e-6)
+    with pytest.raises(ParameterError, match="shift_average"):
+        posteriors(rec, F, shift_average=-1)
+
+
+def test_shift_average_is_the_mean_of_the_moved_networks(tiny_model, rng):
+    rec = load_recogniser(tiny_model)
+    F = rng.random((73, 200)).astype(np.float32)
+    P = posteriors(rec, F, shift_average=1, batch_frames=64)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-5)
+    up, down = np.zeros_like(F), np.zeros_like(F)
+    up[1:], down[:-1] = F[:-1], F[1:]
+    pairs = [(up, 1), (down, -1)]
+    moved = [posteriors(rec, G)[:, shifted_classes(rec.labels, s)] for G, s in pairs]
+    np.testing.assert_allclose(P, (posteriors(rec, F) + sum(moved)) / 3, atol=1e-5)
+    assert not np.allclose(P, posteriors(rec, F), atol=1e-3)  # the untrained net is not invariant
 
 
 def test_decode_smooths_flicker():
@@ -205,6 +258,8 @@ def test_predict_command_good_and_bad_files(tmp_path, tone, tiny_model, capsys, 
         (["--model", "nonsense"], "neither a pretrained name"),
         (["--tuning", "0.7"], "--tuning"),
         (["--tuning", "sharp"], "--tuning"),
+        (["--shift-average", "7"], "--shift-average"),
+        (["--shift-average", "-1"], "--shift-average"),
     ],
 )
 def test_predict_bad_arguments(tmp_path, tone, capsys, extra, match):

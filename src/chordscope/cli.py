@@ -319,6 +319,8 @@ def _cmd_predict(args) -> int:
         raise ParameterError(f"--self-transition {args.self_transition} must be in (0, 1)")
     if not 0 <= args.min_duration < float("inf"):
         raise ParameterError(f"--min-duration {args.min_duration} must be seconds >= 0")
+    if not 0 <= args.shift_average <= 6:
+        raise ParameterError(f"--shift-average {args.shift_average} must be 0 .. 6 semitones")
     tuning = args.tuning
     if tuning != "auto":
         try:
@@ -387,6 +389,7 @@ def _predict_files(args, tuning, show, progress):
         self_transition=args.self_transition,
         min_duration=args.min_duration,
         tuning=tuning,
+        shift_average=args.shift_average,
         metadata={"tuning": args.tuning},  # JAMS records --tuning as typed
         on_result=show,
         threads=args.threads,
@@ -695,6 +698,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     pr.add_argument(
         "--min-duration", type=float, default=0.25, help="shortest segment, seconds (0.25)"
+    )
+    pr.add_argument(
+        "--shift-average",
+        type=int,
+        default=1,
+        metavar="K",
+        help="average the network over the input moved by -K..K semitones (1: three passes; "
+        "0: one, three times faster)",
     )
     pr.add_argument(
         "--tuning",

@@ -18,6 +18,10 @@ Conventions
   centre minus half a hop to the last frame's centre plus half a hop, clipped to the file.
 - Recordings are rarely at exactly A440: the tuning is estimated (``librosa.estimate_tuning`` on
   excerpts) and every CQT bin moved by it, so the chords land on the bins the models know.
+- The network hears every spectrogram also moved up and down by 1 .. ``shift_average``
+  semitones (default 1); each answer is moved back to the original key and the answers are
+  averaged (:func:`posteriors`), a transposition ensemble at test time that the training's
+  pitch-shift augmentation makes sound. ``shift_average=0`` runs the network once.
 - Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
   self-transition probability, in overlapping blocks for long files; segments shorter than
   ``min_duration`` are merged into the longer neighbour.
@@ -49,6 +53,7 @@ __all__ = [
     "estimate_tuning",
     "audio_features",
     "posteriors",
+    "shifted_classes",
     "decode",
     "segments",
     "silent_frames",
@@ -320,12 +325,64 @@ def audio_features(
     return out
 
 
-def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> np.ndarray:
+def _check_shift(shift_average) -> None:
+    ok = isinstance(shift_average, (int, np.integer)) and not isinstance(shift_average, bool)
+    if not (ok and 0 <= shift_average <= 6):
+        raise ParameterError(f"shift_average={shift_average!r} must be a whole number in 0 .. 6")
+
+
+def shifted_classes(labels, shift: int) -> np.ndarray:
+    """Return ``i`` such that ``labels[i[j]]`` is ``labels[j]`` moved up ``shift`` semitones.
+
+    ``N`` and any label without a root (the ``seed`` vocabulary's ``maj`` and ``min``) stay
+    where they are. Raises
+    :class:`~chordscope.errors.ParameterError` when a moved label is not in ``labels``.
+
+    Examples
+    --------
+    >>> labels = ["N", "C:maj", "C:min", "C#:maj", "C#:min", "D:maj", "D:min"]
+    >>> [labels[i] for i in shifted_classes(labels, 1)[:3]]
+    ['N', 'C#:maj', 'C#:min']
+    """
+    from .chords import PITCH_NAMES, parse_label
+
+    where = {lab: i for i, lab in enumerate(labels)}
+    out = np.arange(len(labels))
+    for j, lab in enumerate(labels):
+        if ":" not in lab:
+            continue
+        root = parse_label(lab)[0]
+        moved = PITCH_NAMES[(root + shift) % 12] + lab[lab.index(":") :]
+        if moved not in where:
+            raise ParameterError(f"{lab} moved by {shift} semitones ({moved}) is not a class")
+        out[j] = where[moved]
+    return out
+
+
+def _shifted_bins(F: np.ndarray, shift: int) -> np.ndarray:
+    """``F (n_bins, n)`` moved up ``shift`` bins (down when negative); silence comes in."""
+    out = np.zeros_like(F)
+    if shift >= 0:
+        out[shift:] = F[: F.shape[0] - shift]
+    else:
+        out[:shift] = F[-shift:]
+    return out
+
+
+def posteriors(
+    rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192, shift_average: int = 0
+) -> np.ndarray:
     """Softmax of the network over every frame of ``F`` (with its context), in blocks.
 
     Each block of ``batch_frames`` frames goes through the model's ``frame_logits`` with the
     model's ``margin`` (``n_context`` for a ChordCNN, seconds for a ChordTCN) of real frames on
     each side, so the result equals running the network on the whole spectrogram at once.
+
+    With ``shift_average = K > 0`` the network also hears each block moved by ±1 .. ±K
+    semitones (bins; silence enters at the edge); the answer to the block moved by ``s`` is
+    moved back by ``s`` classes (:func:`shifted_classes`), and the ``2K + 1`` answers are
+    averaged. The recognisers were trained with the same moves (``pitch_shift``), so each is
+    an equally good listener; their mean is a small ensemble at ``2K + 1`` times the cost.
 
     Returns
     -------
@@ -333,6 +390,9 @@ def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> n
     """
     import torch
 
+    _check_shift(shift_average)
+    shifts = list(range(-shift_average, shift_average + 1))
+    moves = {s: shifted_classes(rec.labels, s) for s in shifts if s}
     k = getattr(rec.model, "margin", rec.n_context)
     n = F.shape[-1]
     P = np.empty((n, len(rec.labels)), dtype=np.float32)
@@ -340,8 +400,15 @@ def posteriors(rec: Recogniser, F: np.ndarray, *, batch_frames: int = 8192) -> n
         for i in range(0, n, batch_frames):
             j = min(n, i + batch_frames)
             a, b = max(0, i - k), min(n, j + k)
-            logits = rec.model.frame_logits(torch.from_numpy(np.ascontiguousarray(F[:, a:b])))
-            P[i:j] = torch.softmax(logits[i - a : j - a], -1).numpy()
+            block = np.ascontiguousarray(F[:, a:b])
+            total = None
+            for s in shifts:
+                x = block if s == 0 else _shifted_bins(block, s)
+                logits = rec.model.frame_logits(torch.from_numpy(x))
+                p = torch.softmax(logits[i - a : j - a], -1).numpy()
+                p = p if s == 0 else p[:, moves[s]]
+                total = p if total is None else total + p
+            P[i:j] = total / len(shifts)
     return P
 
 
@@ -473,6 +540,17 @@ def segment_confidence(segs, P: np.ndarray, labels, *, hop_s: float) -> list[Seg
     return out
 
 
+def _check_settings(self_transition, min_duration, tuning, shift_average) -> None:
+    """Raise :class:`~chordscope.errors.ParameterError` for a decoding setting out of range."""
+    if not 0 < self_transition < 1:
+        raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")
+    if not min_duration >= 0:
+        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
+    if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
+        raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
+    _check_shift(shift_average)
+
+
 def predict(
     path,
     model="majmin",
@@ -480,6 +558,7 @@ def predict(
     self_transition: float = 0.97,
     min_duration: float = 0.25,
     tuning="auto",
+    shift_average: int = 1,
     return_confidence: bool = False,
     return_timing: bool = False,
     threads: int | None = None,
@@ -496,6 +575,8 @@ def predict(
     min_duration : float  shortest segment kept, seconds
     tuning : "auto" or float  the recording's offset from A440 in semitones (-0.5 .. 0.5);
         ``"auto"`` estimates it (:func:`estimate_tuning`), ``0`` assumes A440
+    shift_average : int  average the network's answers over the spectrogram moved by
+        -K .. K semitones (:func:`posteriors`); 1 (default) runs the network 3 times, 0 once
     return_confidence : bool  add each segment's confidence: the mean posterior of its label
         over its frames (what JAMS and CSV outputs store)
     return_timing : bool  also return the seconds spent per stage
@@ -519,10 +600,7 @@ def predict(
     >>> chordscope.predict("song.wav")  # doctest: +SKIP
     [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
     """
-    if not min_duration >= 0:
-        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
-    if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
-        raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
+    _check_settings(self_transition, min_duration, tuning, shift_average)
     rec = load_recogniser(model)
     t = [time.perf_counter()]
     mark = cpu_reading()  # who else is busy while we read: measured at no cost (threads)
@@ -538,7 +616,7 @@ def predict(
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
     with using_threads(choose_threads("predict", threads, since=mark)):
-        P = posteriors(rec, F)
+        P = posteriors(rec, F, shift_average=shift_average)
     silent_frames(P, F, rec.labels)
     t.append(time.perf_counter())
     best = decode(P, self_transition=self_transition)
@@ -611,6 +689,7 @@ def predict_files(
     self_transition: float = 0.97,
     min_duration: float = 0.25,
     tuning="auto",
+    shift_average: int = 1,
     metadata: dict | None = None,
     on_result: Callable[[FileResult], object] | None = None,
     threads: int | None = None,
@@ -637,10 +716,11 @@ def predict_files(
     out_dir : path-like, optional  created if missing; default: beside each audio file
     format : str or chordscope.io.ChordFormat  ``"lab"`` (MIREX), ``"jams"`` or ``"csv"``;
         JAMS and CSV keep each segment's confidence
-    self_transition, min_duration, tuning  as for :func:`predict`
+    self_transition, min_duration, tuning, shift_average  as for :func:`predict`
     metadata : dict, optional  JSON-ready values stored by formats with room for them (JAMS:
         see :func:`chordscope.io.write_jams`), over the settings recorded by default:
-        ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``
+        ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``,
+        ``shift_average``
     on_result : callable, optional  called with each :class:`FileResult` as soon as its file
         is done (to print progress)
     threads : int, optional  as for :func:`predict` (each file measures the free cores anew)
@@ -671,12 +751,7 @@ def predict_files(
     []
     """
     fmt = chord_format(format)
-    if not 0 < self_transition < 1:
-        raise ParameterError(f"self_transition={self_transition!r} must be in (0, 1)")
-    if not min_duration >= 0:
-        raise ParameterError(f"min_duration={min_duration!r} must be >= 0")
-    if tuning != "auto" and not (isinstance(tuning, (int, float)) and -0.5 <= tuning <= 0.5):
-        raise ParameterError(f"tuning={tuning!r} must be 'auto' or semitones in -0.5 .. 0.5")
+    _check_settings(self_transition, min_duration, tuning, shift_average)
     rec = load_recogniser(model)
     out_dir = Path(out_dir) if out_dir is not None else None
     if isinstance(inputs, (str, os.PathLike)):
@@ -716,6 +791,7 @@ def predict_files(
                 "tuning": tuning,
                 "self_transition": self_transition,
                 "min_duration": min_duration,
+                "shift_average": shift_average,
             }
             settings.update(metadata or {})
             kept = []
@@ -726,6 +802,7 @@ def predict_files(
                     self_transition=self_transition,
                     min_duration=min_duration,
                     tuning=tuning,
+                    shift_average=shift_average,
                     return_confidence=fmt.confidence or html,
                     threads=threads,
                     keep_features=kept.append if html else None,
