@@ -1,0 +1,44 @@
+"""benchmarks/bench_decode.py: the flux-driven Viterbi and the ``NAME@K`` systems."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from conftest import save_tiny_recogniser
+
+from chordscope.recognise import decode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_decode import viterbi_switching  # noqa: E402
+from bench_realmusic import _systems  # noqa: E402
+
+
+def test_a_constant_switching_probability_is_librosas_viterbi():
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.full(25, 0.3), size=400).astype(np.float32)
+    for stay in (0.6, 0.97):
+        ours = viterbi_switching(P, np.full(len(P), 1 - stay))
+        assert (ours == decode(P, self_transition=stay)).all()
+
+
+def test_switching_follows_the_onsets():
+    P = np.full((20, 3), 0.2)
+    P[:, 0] = 0.6
+    P[8:, :] = [0.35, 0.45, 0.2]  # the music leans to class 1 from frame 8 on
+    quiet = np.full(20, 1e-4)
+    assert (viterbi_switching(P, quiet) == 0).all()  # too dear to move anywhere
+    onset = quiet.copy()
+    onset[8] = 0.9  # an onset where it leans
+    assert viterbi_switching(P, onset).tolist() == [0] * 8 + [1] * 12
+
+
+def test_a_model_name_with_at_k_sets_the_shift_average(tmp_path, monkeypatch):
+    import chordscope
+
+    seen = []
+    monkeypatch.setattr(chordscope, "predict", lambda p, **kw: seen.append(kw) or [])
+    tiny = save_tiny_recogniser(tmp_path / "m")
+    systems = _systems([f"{tiny}@0", f"{tiny}@2", str(tiny)], baseline=False)
+    for run in systems.values():
+        run("x.wav")
+    assert [kw.get("shift_average") for kw in seen] == [0, 2, None]
