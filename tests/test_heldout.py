@@ -316,3 +316,31 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     with pytest.raises(ParameterError, match="no songs"):
         heldout.heldout_song(0, "isolated")
     assert not any(tmp_path.iterdir())
+
+
+def test_music_pieces_are_training_style_songs_played_by_held_out_programs():
+    from chordscope.songs import music_song
+
+    for i in range(6):
+        piece = heldout.music_piece(i, n_chords=4)
+        assert piece.writer != "isolated"  # songs of single chords are skipped
+        assert piece.chords == heldout.music_piece(i, n_chords=4).chords  # same seed, same song
+        chord_programs = [p for n, p, _, _ in piece.tracks if n.startswith("chords")]
+        assert chord_programs and len(set(chord_programs)) == len(chord_programs)
+        assert set(chord_programs) <= set(heldout.HELD_OUT_CHORD_PROGRAMS)
+        for name, program, _, _ in piece.tracks:
+            if name == "bass":
+                assert program in heldout.HELD_OUT_BASS_PROGRAMS
+            elif name == "lead":
+                assert program in heldout.HELD_OUT_LEAD_PROGRAMS
+        # the composer's song, only its instruments changed
+        for seed in range(heldout.HELDOUT_SEED, heldout.HELDOUT_SEED + 20):
+            song = music_song(i, seed=seed, n_chords=4)
+            if song.writer != "isolated":
+                break
+        assert song.chords == piece.chords
+        assert [(n, d, x) for n, _, d, x in song.tracks] == [
+            (n, d, x) for n, _, d, x in piece.tracks
+        ]
+    with pytest.raises(ParameterError, match="music_piece"):
+        heldout.heldout_song(0, "heldout-music")

@@ -36,7 +36,14 @@ Conventions
   with half-second silences, root position and inversions, triads and sevenths, each chord on a
   held-out program; each chord is labelled while it sounds, until it has fallen 30 dB below its
   loudest, so a harp or a choir that rings through the silence is labelled as its chord:
-  :func:`chordscope.songs.ring_out`).
+  :func:`chordscope.songs.ring_out`); ``heldout-music`` (added 2026-12-01: songs written by the
+  training songs' composer, :func:`chordscope.songs.music_song`, from this set's seed, with
+  walking and two-feel basses, inversions, shell and rootless voicings, stabs, arpeggios and
+  strums, every chord, bass and lead instrument a held-out program, FluidR3; see
+  :func:`music_piece`). The song conditions before it are composed like the evaluation set
+  (block chords or arpeggios over a bass on the root), the arrangement the first models were
+  trained on; this one is arranged like the new models' training songs. Each favours one
+  family, so both are reported.
 - The same seed gives byte-identical files, mp3 included (LAME is deterministic; tested).
 """
 
@@ -66,6 +73,7 @@ __all__ = [
     "condition_rng",
     "heldout_song",
     "isolated_chords",
+    "music_piece",
     "room_impulse_response",
     "mp3_frame_bitrates",
     "render_condition",
@@ -127,6 +135,9 @@ CONDITIONS = {
     "reverb": Condition(107, "song", "heldout-programs songs through a room reverb"),
     "mp3": Condition(108, "song", "heldout-programs songs, 128 kbit/s mp3 at 44.1 kHz"),
     "isolated": Condition(109, "chords", "1 s chords and 0.5 s gaps, inversions, sevenths"),
+    "heldout-music": Condition(
+        110, "song", "musical songs (progressions, voicings, bass lines), held-out programs"
+    ),
 }
 
 
@@ -168,6 +179,8 @@ def heldout_song(
     _valid_condition(condition)
     if condition == "isolated":
         raise ParameterError("condition='isolated' has no songs: see isolated_chords")
+    if condition == "heldout-music":
+        raise ParameterError("condition='heldout-music' plays musical songs: see music_piece")
     song = compose_song(index, seed=seed, n_bars=n_bars)
     timbre = condition if condition.startswith("heldout-") else "heldout-programs"
     rng = condition_rng(timbre, index, seed=seed)
@@ -476,6 +489,58 @@ def _isolated(index: int, *, n_chords: int, seed: int, sr: int):
     return y, segments, {"chords": chords, "soundfont": "fluidr3", "ring_out_db": RING_OUT_DB}
 
 
+def music_piece(index: int, *, seed: int = HELDOUT_SEED, n_chords: int = 8):
+    """Piece ``index`` of ``heldout-music``: a musical song played by held-out programs.
+
+    The song is written by the training songs' composer (:func:`chordscope.songs.music_song`:
+    progressions, voicings, comping, bass lines, lead, drums) from this set's own seed, skipping
+    its songs of single chords (``seed``, ``seed + 1``, ... until one is a song); then every
+    chord instrument gets a different program of :data:`HELD_OUT_CHORD_PROGRAMS`, the bass one
+    of :data:`HELD_OUT_BASS_PROGRAMS` and the lead one of :data:`HELD_OUT_LEAD_PROGRAMS`, drawn
+    from the condition's stream. The drum kits stay (they carry no chord).
+
+    Returns
+    -------
+    song : chordscope.songs.MusicSong
+    """
+    from .songs import music_song
+
+    index = valid_non_negative_int("index", index)
+    n_chords = valid_positive_int("n_chords", n_chords)
+    song = music_song(index, seed=seed, n_chords=n_chords)
+    tries = 1
+    while song.writer == "isolated":
+        song = music_song(index, seed=seed + tries, n_chords=n_chords)
+        tries += 1
+    rng = condition_rng("heldout-music", index, seed=seed)
+    chord_programs = iter(rng.permutation(HELD_OUT_CHORD_PROGRAMS).tolist())
+    tracks = []
+    for name, program, is_drum, notes in song.tracks:
+        if name.startswith("chords"):
+            program = next(chord_programs)
+        elif name == "bass":
+            program = _pick(rng, HELD_OUT_BASS_PROGRAMS)
+        elif not is_drum:
+            program = _pick(rng, HELD_OUT_LEAD_PROGRAMS)
+        tracks.append((name, int(program), is_drum, notes))
+    song.tracks = tracks
+    return song
+
+
+def _music(index: int, *, seed: int, n_chords: int, sr: int):
+    from .songs import render_music
+
+    song = music_piece(index, seed=seed, n_chords=n_chords)
+    y, harmony = render_music(song, sr=sr, soundfont="fluidr3", harmony=True)
+    segments = list(song.chords)
+    segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
+    segments = ring_out(segments, harmony, sr, drop_db=RING_OUT_DB)
+    meta = song.to_json()
+    meta["composition_seed"] = meta.pop("seed")
+    meta["duration"] = round(len(y) / sr, 6)
+    return y, segments, {**meta, "soundfont": "fluidr3", "ring_out_db": RING_OUT_DB}
+
+
 def render_condition(
     condition: str,
     index: int,
@@ -500,6 +565,9 @@ def render_condition(
     meta = {"condition": condition, "index": int(index), "seed": [int(seed), cond.id, int(index)]}
     if condition == "isolated":
         y, segments, extra = _isolated(index, n_chords=chords_per_file, seed=seed, sr=sr)
+        return y, sr, segments, {**meta, "sr": sr, **extra}
+    if condition == "heldout-music":  # 2 * n_bars chords: about as long as the other songs
+        y, segments, extra = _music(index, n_chords=2 * n_bars, seed=seed, sr=sr)
         return y, sr, segments, {**meta, "sr": sr, **extra}
     song, soundfont = heldout_song(index, condition, seed=seed, n_bars=n_bars)
     rng = condition_rng(condition, index, seed=seed)
