@@ -53,6 +53,7 @@ __all__ = [
     "voice",
     "arrange",
     "music_song",
+    "invert",
     "counter_line",
     "render_music",
     "additive_track",
