@@ -423,3 +423,29 @@ def test_hostile(case, results):
 def test_corpus_unchanged(corpus, results):
     root, _, before = corpus
     assert snapshot(root / "corpus") == before
+
+
+def test_a_reader_that_stops_early_is_no_internal_error(tmp_path):
+    """`chordscope score A B | head -1`: the closed pipe ends the command quietly."""
+    import subprocess
+    import sys
+
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    for folder in (ref, est):
+        folder.mkdir()
+        for i in range(1500):  # more lines than a pipe holds (64 KiB)
+            (folder / f"song{i:03d}_with_a_long_name_to_fill_the_pipe.lab").write_text(
+                "0.0\t1.0\tC:maj\n1.0\t2.0\tA:min\n"
+            )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chordscope", "score", str(ref), str(est)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    proc.stdout.readline()  # the header, then the reader goes away
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
+    assert not list(tmp_path.glob("chordscope-traceback*"))

@@ -24,6 +24,7 @@ __all__ = ["main", "Terminated"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3  # a failure chordscope did not expect: a bug to report
+EXIT_BROKEN_PIPE = 141  # stdout closed by its reader (128 + SIGPIPE), as a shell pipeline reports it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -850,10 +851,19 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
     previous = _catch_sigterm()
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that has gone shows here, inside the handlers below
+        return status
     except ChordscopeError as exc:
         print(f"chordscope: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `chordscope score ... | head`: the reader has all it wanted
+        # stdout's buffer still holds lines for the closed pipe: point it at /dev/null so that
+        # the interpreter's flush at exit does not fail as well
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001  (a bug: one line, the traceback in a file)
         where = _save_traceback()
         first = (str(exc).splitlines() or [""])[0][:200]
