@@ -24,7 +24,7 @@ __all__ = ["main", "Terminated"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3  # a failure chordscope did not expect: a bug to report
-EXIT_BROKEN_PIPE = 141  # stdout closed by its reader (128 + SIGPIPE), as a shell pipeline reports it
+EXIT_BROKEN_PIPE = 141  # stdout closed by its reader: 128 + SIGPIPE, as a shell reports it
 
 
 class _Parser(argparse.ArgumentParser):
