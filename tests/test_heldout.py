@@ -342,5 +342,21 @@ def test_music_pieces_are_training_style_songs_played_by_held_out_programs():
         assert [(n, d, x) for n, _, d, x in song.tracks] == [
             (n, d, x) for n, _, d, x in piece.tracks
         ]
-    with pytest.raises(ParameterError, match="music_piece"):
-        heldout.heldout_song(0, "heldout-music")
+    for condition in heldout.MUSIC_CONDITIONS:
+        with pytest.raises(ParameterError, match="music_piece"):
+            heldout.heldout_song(0, condition)
+
+
+@needs_render
+def test_the_music_conditions_play_the_same_songs_through_two_soundfonts(tiny_set):
+    from chordscope.io import read_chords
+
+    for name in ("song000", "song001"):
+        conditions = list(heldout.MUSIC_CONDITIONS)
+        metas = [json.loads((tiny_set / c / f"{name}.json").read_text()) for c in conditions]
+        assert [m["soundfont"] for m in metas] == list(heldout.MUSIC_CONDITIONS.values())
+        assert metas[0]["tracks"] == metas[1]["tracks"]  # same programs, same notes
+        (a, la), (b, lb) = (read_chords(tiny_set / c / f"{name}.lab") for c in conditions)
+        assert la == lb and np.allclose(a[:-1, 0], b[:-1, 0])  # only the ring-out may differ
+        one, other = (sf.read(tiny_set / c / f"{name}.wav")[0] for c in conditions)
+        assert not np.allclose(one[: len(other)], other[: len(one)], atol=1e-3)

@@ -40,9 +40,10 @@ Conventions
   training songs' composer, :func:`chordscope.songs.music_song`, from this set's seed, with
   walking and two-feel basses, inversions, shell and rootless voicings, stabs, arpeggios and
   strums, every chord, bass and lead instrument a held-out program, FluidR3; see
-  :func:`music_piece`). The song conditions before it are composed like the evaluation set
+  :func:`music_piece`), and ``heldout-music-both``, the same songs through the OPL3 SoundFont.
+  The song conditions before them are composed like the evaluation set
   (block chords or arpeggios over a bass on the root), the arrangement the first models were
-  trained on; this one is arranged like the new models' training songs. Each favours one
+  trained on; these two are arranged like the new models' training songs. Each favours one
   family, so both are reported.
 - The same seed gives byte-identical files, mp3 included (LAME is deterministic; tested).
 """
@@ -69,6 +70,7 @@ __all__ = [
     "HELD_OUT_LEAD_PROGRAMS",
     "HELD_OUT_SOUNDFONT",
     "CONDITIONS",
+    "MUSIC_CONDITIONS",
     "Condition",
     "condition_rng",
     "heldout_song",
@@ -138,7 +140,12 @@ CONDITIONS = {
     "heldout-music": Condition(
         110, "song", "musical songs (progressions, voicings, bass lines), held-out programs"
     ),
+    "heldout-music-both": Condition(
+        111, "song", "heldout-music songs through the held-out OPL3 SoundFont"
+    ),
 }
+#: The conditions that play :func:`music_piece` songs, and the SoundFont of each.
+MUSIC_CONDITIONS = {"heldout-music": "fluidr3", "heldout-music-both": HELD_OUT_SOUNDFONT}
 
 
 def _valid_condition(name: str) -> Condition:
@@ -179,8 +186,8 @@ def heldout_song(
     _valid_condition(condition)
     if condition == "isolated":
         raise ParameterError("condition='isolated' has no songs: see isolated_chords")
-    if condition == "heldout-music":
-        raise ParameterError("condition='heldout-music' plays musical songs: see music_piece")
+    if condition in MUSIC_CONDITIONS:
+        raise ParameterError(f"condition={condition!r} plays musical songs: see music_piece")
     song = compose_song(index, seed=seed, n_bars=n_bars)
     timbre = condition if condition.startswith("heldout-") else "heldout-programs"
     rng = condition_rng(timbre, index, seed=seed)
@@ -527,18 +534,18 @@ def music_piece(index: int, *, seed: int = HELDOUT_SEED, n_chords: int = 8):
     return song
 
 
-def _music(index: int, *, seed: int, n_chords: int, sr: int):
+def _music(index: int, *, seed: int, n_chords: int, sr: int, soundfont: str):
     from .songs import render_music
 
     song = music_piece(index, seed=seed, n_chords=n_chords)
-    y, harmony = render_music(song, sr=sr, soundfont="fluidr3", harmony=True)
+    y, harmony = render_music(song, sr=sr, soundfont=soundfont, harmony=True)
     segments = list(song.chords)
     segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
     segments = ring_out(segments, harmony, sr, drop_db=RING_OUT_DB)
     meta = song.to_json()
     meta["composition_seed"] = meta.pop("seed")
     meta["duration"] = round(len(y) / sr, 6)
-    return y, segments, {**meta, "soundfont": "fluidr3", "ring_out_db": RING_OUT_DB}
+    return y, segments, {**meta, "soundfont": soundfont, "ring_out_db": RING_OUT_DB}
 
 
 def render_condition(
@@ -566,8 +573,11 @@ def render_condition(
     if condition == "isolated":
         y, segments, extra = _isolated(index, n_chords=chords_per_file, seed=seed, sr=sr)
         return y, sr, segments, {**meta, "sr": sr, **extra}
-    if condition == "heldout-music":  # 2 * n_bars chords: about as long as the other songs
-        y, segments, extra = _music(index, n_chords=2 * n_bars, seed=seed, sr=sr)
+    if condition in MUSIC_CONDITIONS:  # 2 * n_bars chords: about as long as the other songs
+        soundfont = MUSIC_CONDITIONS[condition]
+        y, segments, extra = _music(
+            index, n_chords=2 * n_bars, seed=seed, sr=sr, soundfont=soundfont
+        )
         return y, sr, segments, {**meta, "sr": sr, **extra}
     song, soundfont = heldout_song(index, condition, seed=seed, n_bars=n_bars)
     rng = condition_rng(condition, index, seed=seed)
