@@ -20,8 +20,8 @@ Conventions
   excerpts) and every CQT bin moved by it, so the chords land on the bins the models know.
 - The network hears every spectrogram also moved up and down by 1 .. ``shift_average``
   semitones (default 1); each answer is moved back to the original key and the answers are
-  averaged (:func:`posteriors`), a transposition ensemble at test time that the training's
-  pitch-shift augmentation makes sound. ``shift_average=0`` runs the network once.
+  averaged (:func:`posteriors`): a transposition ensemble at test time, sound for models
+  trained on all twelve roots. ``shift_average=0`` runs the network once.
 - Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
   self-transition probability, in overlapping blocks for long files; segments shorter than
   ``min_duration`` are merged into the longer neighbour.
@@ -381,8 +381,10 @@ def posteriors(
     With ``shift_average = K > 0`` the network also hears each block moved by ±1 .. ±K
     semitones (bins; silence enters at the edge); the answer to the block moved by ``s`` is
     moved back by ``s`` classes (:func:`shifted_classes`), and the ``2K + 1`` answers are
-    averaged. The recognisers were trained with the same moves (``pitch_shift``), so each is
-    an equally good listener; their mean is a small ensemble at ``2K + 1`` times the cost.
+    averaged. A recogniser trained on all twelve roots (the pretrained ``majmin`` and
+    ``sevenths`` also with these very moves, ``pitch_shift``) hears a transposed chord as that
+    chord, so each pass is as fair a question; their mean is a small ensemble at ``2K + 1``
+    times the network's cost.
 
     Returns
     -------
