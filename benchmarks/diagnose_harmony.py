@@ -635,6 +635,12 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="write every scored piece to this file")
     ap.add_argument("--majmin", default="majmin", help="the majmin model (name or path)")
     ap.add_argument("--sevenths", default="sevenths", help="the sevenths model (name or path)")
+    ap.add_argument(
+        "--shift-average",
+        type=int,
+        default=1,
+        help="predict's transposition average (1, its default; 0: one network pass)",
+    )
     args = ap.parse_args(argv)
 
     import chordscope
@@ -653,7 +659,8 @@ def main(argv=None):
             or any(w in (r.section + " " + r.name).lower() for w in words)
         ]
     print(
-        f"# diagnose_harmony: FluidR3, models {args.majmin} + {args.sevenths}, keys "
+        f"# diagnose_harmony: FluidR3, models {args.majmin} + {args.sevenths} "
+        f"(shift_average {args.shift_average}), keys "
         f"{[PITCH_NAMES[k] for k in keys]} (quality rows {[PITCH_NAMES[k] for k in qkeys]}), "
         f"100 bpm, chord time only, seed {SEED}"
     )
@@ -677,8 +684,8 @@ def main(argv=None):
                 songs = [(p, k) for p in row.progs for k in ks]
                 y, refs, _ = render_medley(songs, row.arr, row.name)
             wav = write_wav(Path(tmp) / "medley.wav", y, 16000)
-            est_mm = chordscope.predict(wav, args.majmin)
-            est_7 = chordscope.predict(wav, args.sevenths)
+            est_mm = chordscope.predict(wav, args.majmin, shift_average=args.shift_average)
+            est_7 = chordscope.predict(wav, args.sevenths, shift_average=args.shift_average)
             recs = score_row(refs, est_mm, est_7)
             mm = [r for r in recs if r["model"] == "majmin"]
             s7 = [r for r in recs if r["model"] == "sevenths"]
