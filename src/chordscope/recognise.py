@@ -340,7 +340,8 @@ def shifted_classes(labels, shift: int) -> np.ndarray:
 
     Examples
     --------
-    >>> labels = ["N", "C:maj", "C:min", "C#:maj", "C#:min", "D:maj", "D:min"]
+    >>> from chordscope.chords import get_vocabulary
+    >>> labels = get_vocabulary("majmin").labels  # N, C:maj, C:min, C#:maj, ..., B:min
     >>> [labels[i] for i in shifted_classes(labels, 1)[:3]]
     ['N', 'C#:maj', 'C#:min']
     """
