@@ -357,7 +357,7 @@ NOT_RUN = {
         "needs four nodes of eight GPUs"
     ),
     "chordscope train --config src/chordscope/pretrained/majmin.toml --out runs/majmin": (
-        "renders 1200 songs and trains 10 000 steps (about half an hour)"
+        "renders 2400 songs and trains 20 000 steps (more than an hour on 2 cores)"
     ),
     "src/chordscope/   base:   errors  chords  synth  features  models": "layout, not a command",
     ".venv/bin/pytest tests/test_hostile.py   # about 100 cases, 2 minutes": (
