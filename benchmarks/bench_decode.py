@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_realmusic import _files  # (audio, .lab) pairs of a folder, as bench_realmusic pairs them
 
 DEV_SETS = (("dev-fluidr3", "fluidr3", 4242), ("dev-timgm6mb", "timgm6mb", 4343))
 SELF_TRANSITIONS = (0.9, 0.95, 0.97, 0.99, 0.995)
@@ -88,14 +89,6 @@ def viterbi_switching(P: np.ndarray, switch: np.ndarray) -> np.ndarray:
     for t in range(n - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
     return path
-
-
-def _files(folder: Path) -> list[tuple[Path, Path]]:
-    return [
-        (a, a.with_suffix(".lab"))
-        for a in sorted(folder.iterdir())
-        if a.suffix in (".wav", ".mp3", ".flac") and a.with_suffix(".lab").exists()
-    ]
 
 
 def _outputs(rec, audio: Path, shifts) -> dict:
