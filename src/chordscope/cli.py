@@ -805,7 +805,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so that it cleans up as after Ctrl-C."""
 
 
+_TERMINATED = []  # set by the handler: a Terminated raised inside a callback Python ignores
+
+
 def _on_sigterm(signum, frame):
+    _TERMINATED.append(signum)
     raise Terminated
 
 
@@ -850,9 +854,12 @@ def main(argv=None) -> int:
     # librosa's CQT warns about its shortest internal FFT on 1-second clips; the result is right
     warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
     previous = _catch_sigterm()
+    _TERMINATED.clear()  # a signal from an earlier call in this process is not this one's
     try:
         status = args.func(args)
         sys.stdout.flush()  # a reader that has gone shows here, inside the handlers below
+        if _TERMINATED:  # raised where Python swallows exceptions (an import lock's callback)
+            raise Terminated
         return status
     except ChordscopeError as exc:
         print(f"chordscope: error: {exc}", file=sys.stderr)
