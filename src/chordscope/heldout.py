@@ -539,13 +539,23 @@ def _music(index: int, *, seed: int, n_chords: int, sr: int, soundfont: str):
 
     song = music_piece(index, seed=seed, n_chords=n_chords)
     y, harmony = render_music(song, sr=sr, soundfont=soundfont, harmony=True)
-    segments = list(song.chords)
-    segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
-    segments = ring_out(segments, harmony, sr, drop_db=RING_OUT_DB)
-    meta = song.to_json()
-    meta["composition_seed"] = meta.pop("seed")
-    meta["duration"] = round(len(y) / sr, 6)
+    segments, meta = _sounding(song, len(y), harmony, sr)
     return y, segments, {**meta, "soundfont": soundfont, "ring_out_db": RING_OUT_DB}
+
+
+def _sounding(song, n_samples: int, pitched: np.ndarray, sr: int) -> tuple[list, dict]:
+    """Label a song's segments while its harmony sounds; return them with its metadata.
+
+    The last chord runs to the end of the audio, then :func:`chordscope.songs.ring_out` labels
+    it N once ``pitched`` (the song without drums) has died away by :data:`RING_OUT_DB`.
+    """
+    segments = [(s, e, lab) for s, e, lab in song.chords]
+    segments[-1] = (segments[-1][0], n_samples / sr, segments[-1][2])
+    segments = ring_out(segments, pitched, sr, drop_db=RING_OUT_DB)
+    meta = song.to_json()  # its "seed" is the composition's stream
+    meta["composition_seed"] = meta.pop("seed")
+    meta["duration"] = round(n_samples / sr, 6)
+    return segments, meta
 
 
 def render_condition(
@@ -621,13 +631,8 @@ def render_condition(
         room, extra = _room(rng, sr)
         y, pitched = room(y), room(pitched)
     y = normalise_peak(y)
-    segments = [(s, e, lab) for s, e, lab in song.chords]
-    segments[-1] = (segments[-1][0], len(y) / sr, segments[-1][2])
-    segments = ring_out(segments, pitched, sr, drop_db=RING_OUT_DB)
+    segments, song_meta = _sounding(song, len(y), pitched, sr)
     extra["ring_out_db"] = RING_OUT_DB
-    song_meta = song.to_json()  # its "seed" is the composition's stream
-    song_meta["composition_seed"] = song_meta.pop("seed")
-    song_meta["duration"] = round(len(y) / sr, 6)
     return y, sr, segments, {**meta, **song_meta, "soundfont": soundfont, "sr": sr, **extra}
 
 
