@@ -8,7 +8,13 @@ import pytest
 
 from chordscope.cli import main
 from chordscope.errors import InputError, ParameterError
-from chordscope.evaluate import CHORD_METRICS, chord_scores, pair_files, score_files
+from chordscope.evaluate import (
+    CHORD_METRICS,
+    chord_scores,
+    pair_files,
+    pool_interval,
+    score_files,
+)
 from chordscope.io import read_chords, write_chords_csv, write_jams, write_lab
 
 SEGS = [(0.0, 1.5, "N"), (1.5, 3.25, "C:maj7"), (3.25, 5.0, "A:min"), (5.0, 6.0, "G:sus4")]
@@ -131,6 +137,38 @@ def test_pooled_scores_are_duration_weighted(tmp_path):
     assert result["files"]["a"]["majmin"] == 1.0
     assert result["files"]["b"]["majmin"] == 0.0
     assert result["total"]["majmin"] == pytest.approx(10.0 / 12.0)
+
+
+def _results(scores, seconds):
+    return [({"majmin": x}, {"majmin": w}) for x, w in zip(scores, seconds, strict=True)]
+
+
+def test_pool_interval_resamples_files_with_a_seeded_generator():
+    rng = np.random.default_rng(5)
+    few = _results(rng.uniform(0.6, 1.0, 8), rng.uniform(10.0, 60.0, 8))
+    many = few * 8  # the same spread of songs, eight times as many
+    total = sum(x["majmin"] * w["majmin"] for x, w in few) / sum(w["majmin"] for _, w in few)
+    lo, hi = pool_interval(few, seed=3)
+    assert lo < total < hi
+    assert min(x["majmin"] for x, _ in few) <= lo and hi <= max(x["majmin"] for x, _ in few)
+    assert pool_interval(few, seed=3) == (lo, hi)  # same seed, same interval
+    assert pool_interval(few, seed=4) != (lo, hi)
+    lo_many, hi_many = pool_interval(many, seed=3)
+    assert hi_many - lo_many < 0.6 * (hi - lo)  # about 1/sqrt(8) as wide
+    lo_80, hi_80 = pool_interval(few, level=0.8, seed=3)
+    assert lo <= lo_80 < hi_80 <= hi
+    # a long file counts for more, as in pool: two wrong minutes outweigh one right second,
+    # two right ones one wrong second (a draw of the short file alone is rarer than 1 in 20)
+    assert pool_interval(_results([0.0, 0.0, 1.0], [60.0, 60.0, 1.0]), level=0.9)[1] < 0.05
+    assert pool_interval(_results([1.0, 1.0, 0.0], [60.0, 60.0, 1.0]), level=0.9)[0] > 0.95
+
+
+def test_pool_interval_refuses_what_it_cannot_say():
+    assert pool_interval(_results([0.5], [0.0])) is None  # nothing compared
+    with pytest.raises(InputError, match="unknown metric"):
+        pool_interval(_results([0.5], [1.0]), metric="majmi")
+    with pytest.raises(InputError, match="level"):
+        pool_interval(_results([0.5], [1.0]), level=1.0)
 
 
 def test_score_command_table_and_json(tmp_path, capsys):

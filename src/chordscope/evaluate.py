@@ -27,6 +27,7 @@ __all__ = [
     "chord_scores",
     "pair_files",
     "pool",
+    "pool_interval",
     "score_segments",
     "score_files",
 ]
@@ -178,6 +179,44 @@ def pool(results) -> dict:
             sums[m] += scores[m] * seconds[m]
             weights[m] += seconds[m]
     return {m: (sums[m] / weights[m] if weights[m] > 0 else None) for m in CHORD_METRICS}
+
+
+def pool_interval(
+    results, metric: str = "majmin", *, level: float = 0.95, n_resamples: int = 2000, seed=0
+) -> tuple[float, float] | None:
+    """Bootstrap interval of a score pooled by :func:`pool`, resampling whole files.
+
+    The files are drawn with replacement ``n_resamples`` times (from a generator seeded with
+    ``seed``); each draw is pooled duration-weighted, as :func:`pool` does, and the interval is
+    the central ``level`` share of those totals. It says how far a score over a few songs could
+    move with other songs of the same kind, not how well the references were made.
+
+    Returns ``(low, high)``, or ``None`` where no file compares any second of ``metric``.
+
+    Examples
+    --------
+    >>> same = [({"majmin": 0.9}, {"majmin": 10.0})] * 5
+    >>> pool_interval(same)
+    (0.9, 0.9)
+    >>> two = [({"majmin": 1.0}, {"majmin": 10.0}), ({"majmin": 0.5}, {"majmin": 10.0})]
+    >>> lo, hi = pool_interval(two)
+    >>> 0.5 <= lo < 0.75 < hi <= 1.0
+    True
+    """
+    if metric not in CHORD_METRICS:
+        raise InputError(f"unknown metric {metric!r}; choose from {', '.join(CHORD_METRICS)}")
+    if not 0.0 < level < 1.0:
+        raise InputError(f"level must lie between 0 and 1, got {level!r}")
+    pairs = [(s[metric], w[metric]) for s, w in results if w[metric] > 0]
+    if not pairs:
+        return None
+    x = np.array([score for score, _ in pairs], dtype=np.float64)
+    w = np.array([seconds for _, seconds in pairs], dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(x), size=(n_resamples, len(x)))
+    totals = (x[draws] * w[draws]).sum(axis=1) / w[draws].sum(axis=1)
+    low, high = np.quantile(totals, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return round(float(low), 6), round(float(high), 6)
 
 
 def score_segments(ref_path, segments) -> tuple[dict, dict]:
