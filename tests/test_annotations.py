@@ -137,6 +137,27 @@ def test_pooled_scores_are_duration_weighted(tmp_path):
     assert result["files"]["a"]["majmin"] == 1.0
     assert result["files"]["b"]["majmin"] == 0.0
     assert result["total"]["majmin"] == pytest.approx(10.0 / 12.0)
+    # two files: a draw of b alone scores 0, of a alone 1 (each 1 in 4)
+    assert result["interval_95"]["majmin"] == (0.0, 1.0)
+
+
+def test_score_command_prints_the_interval_for_several_files(tmp_path, capsys):
+    for name, est in (("a", "C:maj"), ("b", "C:maj"), ("c", "D:min")):
+        _write(tmp_path / f"{name}.lab", [(0.0, 4.0, "C:maj")])
+        (tmp_path / "est").mkdir(exist_ok=True)
+        _write(tmp_path / "est" / f"{name}.lab", [(0.0, 4.0, est)])
+    (tmp_path / "ref").mkdir()
+    for name in "abc":
+        (tmp_path / f"{name}.lab").rename(tmp_path / "ref" / f"{name}.lab")
+    assert main(["score", str(tmp_path / "ref"), str(tmp_path / "est")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in out[-3:]] == [
+        ["all", "(weighted)", "0.6667"],
+        ["95", "%", "low"],
+        ["95", "%", "high"],
+    ]
+    low, high = float(out[-2].split()[4]), float(out[-1].split()[4])  # majmin's column
+    assert low < 2 / 3 < high and (low, high) == pytest.approx((0.0, 1.0))
 
 
 def _results(scores, seconds):
@@ -198,7 +219,9 @@ def test_score_goes_on_past_a_bad_pair(tmp_path, capsys):
     captured = capsys.readouterr()
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("chordscope: error:") and "b.lab" in err[0]
-    rows = {line.split()[0]: line.split()[1:] for line in captured.out.splitlines()[1:]}
+    lines = captured.out.splitlines()[1:]
+    assert [line.split()[:3] for line in lines[-2:]] == [["95", "%", "low"], ["95", "%", "high"]]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[:-2]}
     assert set(rows) == {"a", "c", "all"}  # b is left out of the table and of the total
     assert main([*argv, "--json"]) == 1
     result = json.loads(capsys.readouterr().out)

@@ -441,6 +441,11 @@ def _cmd_score(args) -> int:
     for name, scores in rows:
         cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
         print(f"{name:<{width}} " + " ".join(cells))
+    ci = result["interval_95"]
+    for side, name in enumerate(("95 % low", "95 % high")):  # files drawn with replacement
+        if any(ci.values()):
+            cells = ("     n/a" if ci[m] is None else f"{ci[m][side]:8.4f}" for m in CHORD_METRICS)
+            print(f"{name:<{width}} " + " ".join(cells))
     return status
 
 

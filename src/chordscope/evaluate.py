@@ -236,8 +236,9 @@ def score_files(pairs) -> dict:
     -------
     result : dict
         ``{"files": {name: {metric: score}}, "total": {metric: score or None},
-        "seconds": {metric: seconds compared}, "errors": {name: reason}}``; a metric no file
-        compares has a total of ``None``.
+        "interval_95": {metric: (low, high) or None}, "seconds": {metric: seconds compared},
+        "errors": {name: reason}}``; a metric no file compares has a total of ``None``. The
+        interval (:func:`pool_interval`, seed 0) needs two files or more.
     """
     files, results, errors = {}, [], {}
     for name, ref_path, est_path in pairs:
@@ -251,4 +252,11 @@ def score_files(pairs) -> dict:
         files[name] = scores
         results.append((scores, seconds))
     seconds = {m: sum(w[m] for _, w in results) for m in CHORD_METRICS}
-    return {"files": files, "total": pool(results), "seconds": seconds, "errors": errors}
+    intervals = {m: pool_interval(results, m) if len(results) > 1 else None for m in CHORD_METRICS}
+    return {
+        "files": files,
+        "total": pool(results),
+        "interval_95": intervals,
+        "seconds": seconds,
+        "errors": errors,
+    }
