@@ -22,13 +22,13 @@ network once, without the transposition average that ``predict`` does by default
 
 The summary gives each majmin score with a 95 % interval: the set's files drawn with
 replacement 2000 times, each draw pooled the same way (``chordscope.evaluate.pool_interval``,
-seeded with the held-out seed). Ten songs a set leave a wide interval; two systems whose
-intervals overlap on a set have not been told apart by it.
+seeded with the held-out seed). Ten songs a set left intervals 0.1-0.25 wide, hence 40
+by default; two systems whose intervals overlap on a set have not been told apart by it.
 
 Usage::
 
     python benchmarks/bench_realmusic.py [--models majmin majmin@0 sevenths runs/x/model A+B]
-        [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 10]
+        [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 40]
         [--cache DIR] [--json PATH] [--errors]
 """
 
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
         help="names or model files; A+B+... averages the models' posteriors (an ensemble)",
     )
     p.add_argument("--conditions", help="comma-separated subset of: " + ", ".join(_conditions()))
-    p.add_argument("--songs", type=int, default=10, help="pieces per held-out condition (10)")
+    p.add_argument("--songs", type=int, default=40, help="pieces per held-out condition (40)")
     p.add_argument("--evalset-songs", type=int, default=20, help="songs of the evaluation set (20)")
     p.add_argument(
         "--seed", type=int, help="held-out seed (default chordscope.heldout.HELDOUT_SEED)"

@@ -210,14 +210,14 @@ def _cmd_evalset(args) -> int:
     from .io import output_folder, write_json
 
     if args.heldout:
-        from .heldout import CONDITIONS, HELDOUT_SEED, write_heldout_set
+        from .heldout import CONDITIONS, HELDOUT_SEED, HELDOUT_SONGS, write_heldout_set
 
         if args.soundfont is not None:
             raise ParameterError(
                 "--soundfont does not apply to --heldout: each condition has its own"
             )
         conditions = list(CONDITIONS) if args.conditions is None else args.conditions.split(",")
-        n_songs = 10 if args.songs is None else args.songs
+        n_songs = HELDOUT_SONGS if args.songs is None else args.songs
         total = n_songs * len(conditions) if isinstance(n_songs, int) and n_songs > 0 else None
         write, unit = write_heldout_set, "files"
         settings = {
@@ -641,7 +641,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--songs",
         type=int,
-        help="number of songs (default 20; with --heldout: per condition, default 10)",
+        help="number of songs (default 20; with --heldout: per condition, default 40)",
     )
     ev.add_argument("--bars", type=int, default=8, help="bars per song (default 8)")
     ev.add_argument("--seed", type=int, help="seed (default: the evaluation set's own)")
