@@ -22,7 +22,7 @@ network once, without the transposition average that ``predict`` does by default
 
 The summary gives each majmin score with a 95 % interval: the set's files drawn with
 replacement 2000 times, each draw pooled the same way (``chordscope.evaluate.pool_interval``,
-seeded with the held-out seed). Ten songs a set left intervals 0.1-0.25 wide, hence 40
+seeded with the held-out seed). Ten songs a set left intervals 0.08-0.25 wide, hence 40
 by default; two systems whose intervals overlap on a set have not been told apart by it.
 
 Usage::

@@ -88,7 +88,7 @@ __all__ = [
 #: :data:`chordscope.tutorial_data.TEST_SEED`, far from the small seeds training runs use.
 HELDOUT_SEED = 9_190_003
 #: Pieces per condition by default. Ten songs of 8 bars (187 s) left a majmin score a 95 %
-#: bootstrap interval 0.1-0.25 wide; forty narrow it by half (rendering takes seconds).
+#: bootstrap interval 0.08-0.25 wide; forty narrow it by half (rendering takes seconds).
 HELDOUT_SONGS = 40
 #: Chord instruments no training set uses: FM electric piano, clavinet, vibraphone, percussive
 #: organ, accordion, clean and overdriven guitars, harp, synth strings, choir, brass, polysynth.
