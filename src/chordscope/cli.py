@@ -435,7 +435,7 @@ def _cmd_score(args) -> int:
         return status
     if not result["files"]:
         return status
-    width = max(12, *(len(n) for n in result["files"]))
+    width = max(len("all (weighted)"), *(len(n) for n in result["files"]))
     print(f"{'file':<{width}} " + " ".join(f"{m:>8}" for m in CHORD_METRICS))
     rows = list(result["files"].items()) + [("all (weighted)", result["total"])]
     for name, scores in rows:
