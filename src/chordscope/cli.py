@@ -442,8 +442,8 @@ def _cmd_score(args) -> int:
         cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
         print(f"{name:<{width}} " + " ".join(cells))
     ci = result["interval_95"]
-    for side, name in enumerate(("95 % low", "95 % high")):  # files drawn with replacement
-        if any(ci.values()):
+    if any(ci.values()):  # two files or more: drawn with replacement
+        for side, name in enumerate(("95 % low", "95 % high")):
             cells = ("     n/a" if ci[m] is None else f"{ci[m][side]:8.4f}" for m in CHORD_METRICS)
             print(f"{name:<{width}} " + " ".join(cells))
     return status
