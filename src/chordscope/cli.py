@@ -438,14 +438,13 @@ def _cmd_score(args) -> int:
     width = max(len("all (weighted)"), *(len(n) for n in result["files"]))
     print(f"{'file':<{width}} " + " ".join(f"{m:>8}" for m in CHORD_METRICS))
     rows = list(result["files"].items()) + [("all (weighted)", result["total"])]
-    for name, scores in rows:
-        cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
-        print(f"{name:<{width}} " + " ".join(cells))
     ci = result["interval_95"]
     if any(ci.values()):  # two files or more: drawn with replacement
         for side, name in enumerate(("95 % low", "95 % high")):
-            cells = ("     n/a" if ci[m] is None else f"{ci[m][side]:8.4f}" for m in CHORD_METRICS)
-            print(f"{name:<{width}} " + " ".join(cells))
+            rows.append((name, {m: ci[m] and ci[m][side] for m in CHORD_METRICS}))
+    for name, scores in rows:
+        cells = ("     n/a" if scores[m] is None else f"{scores[m]:8.4f}" for m in CHORD_METRICS)
+        print(f"{name:<{width}} " + " ".join(cells))
     return status
 
 
