@@ -132,3 +132,56 @@ def test_an_additive_chord_track_joins_the_fluidsynth_mix():
     b = render_music(song, additive=("chords0",), rng=np.random.default_rng(0))
     assert a.shape == plain.shape and (a == b).all() and not np.allclose(a, plain)
     assert np.abs(a).max() == pytest.approx(0.9)
+
+
+@needs_fluidsynth
+def test_a_render_cache_gives_the_same_weights_without_rendering_again(tmp_path, monkeypatch):
+    import chordscope.fit as fit
+    import chordscope.musicdata as musicdata
+
+    cache = tmp_path / "cache"
+    fresh = train_recogniser(SMALL_MUSIC, tmp_path / "a", render_cache=cache).out
+    folders = [f for f in cache.iterdir() if f.is_dir()]
+    # one folder per split's settings (training songs are degraded, the others are not)
+    assert len(folders) == 2 and all((f / "settings.json").is_file() for f in folders)
+    assert sorted(p.name for p in cache.glob("*/*.npz"))[:3] == ["0.npz", "1.npz", "1000000.npz"]
+
+    fit.song_pool.cache_clear()
+    musicdata._rendered.cache_clear()
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("a cached song was rendered again")
+
+    monkeypatch.setattr(musicdata, "_one_song", no_render)
+    again = train_recogniser(SMALL_MUSIC, tmp_path / "b", render_cache=cache).out
+    assert_same_weights(fresh, again)
+
+
+@needs_fluidsynth
+def test_a_render_cache_renders_again_what_it_cannot_read_or_what_changed(tmp_path, monkeypatch):
+    import chordscope.musicdata as musicdata
+
+    cache = tmp_path / "cache"
+    a = musicdata.song_pool("majmin", [0, 1], seed=3, cache=cache, workers=1)
+    (folder,) = cache.iterdir()
+    (folder / "1.npz").write_bytes(b"not a zip file")  # a torn or foreign file
+    rendered = []
+    real = musicdata._one_song
+    monkeypatch.setattr(musicdata, "_one_song", lambda i, *a: rendered.append(i) or real(i, *a))
+    musicdata._rendered.cache_clear()
+    b = musicdata.song_pool("majmin", [0, 1], seed=3, cache=cache, workers=1)
+    assert rendered == [1] and (a.F == b.F).all() and (a.y == b.y).all()
+    musicdata.song_pool("majmin", [0], seed=3, reverb_p=1.0, cache=cache, workers=1)
+    assert rendered == [1, 0] and len(list(cache.iterdir())) == 2  # other settings, other folder
+
+
+def test_a_render_cache_that_is_a_file_is_refused_before_anything_is_written(tmp_path, capsys):
+    from chordscope.cli import main
+
+    (tmp_path / "cache").write_text("a file")
+    argv = ["train", "--data", "music", "--model", "ChordTCN", "--songs", "2", "--steps", "1",
+            "--render-cache", str(tmp_path / "cache"), "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "render cache" in err and "not a folder" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

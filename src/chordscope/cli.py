@@ -298,6 +298,7 @@ def _cmd_train(args) -> int:
         resume=args.resume,
         force=args.force,
         threads=args.threads,
+        render_cache=args.render_cache,
     ).out
     if not args.quiet and int(os.environ.get("RANK", 0)) == 0:
         m = json.loads((out / "metrics.json").read_text())
@@ -682,6 +683,12 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--resume", action="store_true", help="continue from the folder's checkpoint")
     tr.add_argument("--force", action="store_true", help="replace a finished run")
     tr.add_argument("--out", required=True, help="run folder")
+    tr.add_argument(
+        "--render-cache",
+        metavar="DIR",
+        help="keep the rendered training songs (--data music) in DIR and reuse them in later "
+        "runs of the same data settings; the weights do not depend on it",
+    )
     tr.add_argument("--quiet", action="store_true")
     threads(tr, "the cores not busy with other programs")
     tr.set_defaults(func=_cmd_train)

@@ -365,12 +365,14 @@ SONG_SPLITS = {"train": 0, "validation": 1_000_000, "test": 2_000_000}
 
 
 @lru_cache(maxsize=4)
-def song_pool(config: TrainConfig, split: str = "train"):
+def song_pool(config: TrainConfig, split: str = "train", cache: str | None = None):
     """Return the :class:`~chordscope.datasets.FramePool` of a split of ``config``'s songs.
 
     ``train`` holds ``n_songs`` songs, ``validation`` and ``test`` ``max(2, n_songs // 20)``
     each, drawn from :func:`chordscope.songs.training_song` at disjoint indices
-    (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed).
+    (:data:`SONG_SPLITS`); never the evaluation set (it uses another seed). With ``cache`` (a
+    folder), ``data = "music"`` songs rendered before with the same settings are read from it
+    (:func:`chordscope.musicdata.song_pool`).
     """
     n = config.n_songs if split == "train" else max(2, config.n_songs // 20)
     first, data = SONG_SPLITS[split], config.dataset
@@ -391,6 +393,7 @@ def song_pool(config: TrainConfig, split: str = "train"):
             ring_out_songs=config.ring_out_songs,
             inversions=config.inversions,
             cqt=data.cqt,
+            cache=cache,
         )
     return song_frames(
         data.vocab,
@@ -416,10 +419,10 @@ def chord_pool(config: TrainConfig):
     return x, y
 
 
-def _batch(config: TrainConfig, t: int, rank: int, n: int):
+def _batch(config: TrainConfig, t: int, rank: int, n: int, cache=None):
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 20, t, rank]))
     if config.data == "music":
-        pool, ctx = song_pool(config), 2 * config.n_context + 1
+        pool, ctx = song_pool(config, cache=cache), 2 * config.n_context + 1
         starts = rng.integers(0, len(pool) - config.seq_frames - ctx, size=n)
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
         X, Y = augment(
@@ -440,9 +443,9 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def _fixed_set(config: TrainConfig, split: str, n: int):
+def _fixed_set(config: TrainConfig, split: str, n: int, cache=None):
     if config.data == "music":  # the split's songs cut into consecutive excerpts, unchanged
-        pool, ctx = song_pool(config, split), 2 * config.n_context + 1
+        pool, ctx = song_pool(config, split, cache), 2 * config.n_context + 1
         starts = np.arange(0, len(pool) - config.seq_frames - ctx, config.seq_frames)
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
         return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
@@ -630,6 +633,7 @@ def train_chords(
     shards: int = 1,
     progress=None,
     threads: int | None = None,
+    render_cache=None,
 ) -> FitResult:
     """Train a recogniser (``config.model``), checkpointing into ``out`` (see module docs).
 
@@ -648,16 +652,19 @@ def train_chords(
         after each step and as ``progress(0, phase=...)`` when a set-up stage begins
     threads : int, optional  torch threads (default: the free cores, see
         :mod:`chordscope.threads`; the environment wins)
+    render_cache : path-like, optional  a folder that keeps rendered ``data = "music"`` songs
+        between runs (:func:`chordscope.musicdata.song_pool`); the weights do not depend on it
 
     Returns
     -------
     FitResult
     """
     with using_threads(choose_threads("fit", threads)):
-        return _train(config, out, resume, force, shards, progress)
+        cache = None if render_cache is None else str(render_cache)
+        return _train(config, out, resume, force, shards, progress, cache)
 
 
-def _train(config, out, resume, force, shards, progress) -> FitResult:
+def _train(config, out, resume, force, shards, progress, cache=None) -> FitResult:
     out = Path(out)
     shards = valid_positive_int("shards", shards)
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
@@ -678,6 +685,8 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         raise OutputError(f"output path {out} exists and is not a folder")
     if not resume and out.exists() and any(out.iterdir()) and not force:
         raise OutputError(f"output folder {out} exists; pass --force to replace it or --resume")
+    if cache is not None and Path(cache).exists() and not Path(cache).is_dir():
+        raise OutputError(f"render cache {cache} exists and is not a folder")
     if distributed:
         dist.barrier()
     if rank == 0:
@@ -686,8 +695,9 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         except OSError as exc:
             raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
     if config.epochs:  # resolve epochs into steps over the fixed training set
-        n = {"songs": lambda: len(song_pool(config)), "music": lambda: len(song_pool(config))
-             // config.seq_frames}.get(config.data, lambda: config.n_pool)()  # fmt: skip
+        n = {"songs": lambda: len(song_pool(config)),
+             "music": lambda: len(song_pool(config, cache=cache)) // config.seq_frames,
+             }.get(config.data, lambda: config.n_pool)()  # fmt: skip
         config = replace(config, steps=max(1, math.ceil(config.epochs * n / config.batch_size)))
     if device.type == "cuda":  # same seed, same weights on a GPU too (cuDNN's own choices vary)
         torch.backends.cudnn.deterministic = True
@@ -706,8 +716,8 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         rendered = f"rendering {config.n_songs} training songs (FluidSynth), then validation"
         progress(0, phase=rendered if config.data in ("songs", "music") else "the validation set")
     if config.data in ("songs", "music"):
-        song_pool(config)  # rendered once (cached), before the clock of the first step
-    val = _fixed_set(config, "validation", config.n_val) if rank == 0 else None
+        song_pool(config, cache=cache)  # rendered once (cached), before the first step's clock
+    val = _fixed_set(config, "validation", config.n_val, cache) if rank == 0 else None
     local = config.batch_size // world
     t0 = time.perf_counter()
     done = start
@@ -719,7 +729,7 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
             n_sh = local // shards
             loss_sum = 0.0
             for s in range(shards):  # shard s of rank r draws stream r * shards + s
-                xs, ys = _batch(config, t, rank * shards + s, n_sh)
+                xs, ys = _batch(config, t, rank * shards + s, n_sh, cache)
                 loss = _loss(net, xs.to(device), ys.to(device))
                 (loss / shards).backward()
                 loss_sum += loss.item() / shards
@@ -752,7 +762,7 @@ def _train(config, out, resume, force, shards, progress) -> FitResult:
         )
         if progress is not None:
             progress(0, phase=f"testing on {config.n_test} examples")
-        test = _scores(model, *_fixed_set(config, "test", config.n_test), device)
+        test = _scores(model, *_fixed_set(config, "test", config.n_test, cache), device)
         model = model.cpu().eval()
     if distributed:
         dist.barrier()

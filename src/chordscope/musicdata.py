@@ -36,23 +36,28 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import os
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .datasets import label_frames
-from .errors import ParameterError
+from .errors import OutputError, ParameterError
 from .features import CHORD_CQT, LOG_GAIN, CQTConfig, log_cqt
+from .io import atomic_write_bytes, atomic_write_text
 from .songs import music_song, render_music, ring_out
 from .synth import add_noise, reverb
 
 __all__ = [
     "SongPool",
     "song_pool",
+    "render_cache_folder",
     "fm_tracks",
     "excerpts",
     "augment",
@@ -186,15 +191,86 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
     return log_cqt(y, config=cqt, gain=GAIN, tuning=tuning).astype(np.float16), chords
 
 
+#: The modules whose code decides a rendered song: a change to any of them starts a new cache.
+_RENDER_MODULES = ("songs", "musicdata", "synth", "features", "chords", "datasets")
+
+
+def render_cache_folder(root, settings: dict) -> Path:
+    """Return the folder of ``root`` that holds songs rendered with ``settings`` by this code.
+
+    Its name is a hash of the settings, of the source of the modules that render a song
+    (:data:`_RENDER_MODULES`), of the SoundFont files' sizes and of FluidSynth's version, so
+    a cached song is only ever the one this code would render; ``settings.json`` in it says
+    what they were.
+    """
+    import hashlib
+
+    from . import __version__
+    from .synth import fluidsynth_version, soundfont_path
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=repr).encode())
+    for name in _RENDER_MODULES:
+        h.update((here / f"{name}.py").read_bytes())
+    for sf in settings["soundfonts"]:
+        h.update(f"{sf}:{Path(soundfont_path(sf)).stat().st_size}".encode())
+    h.update(f"{__version__}|{fluidsynth_version()}".encode())
+    return Path(root) / h.hexdigest()[:16]
+
+
+def _load_song(path: Path):
+    """Read a cached song ``(F, chords)``; ``None`` where there is none or it is unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            times = zip(z["start"], z["end"], z["label"], strict=True)
+            return z["F"], [(float(a), float(b), str(c)) for a, b, c in times]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def _save_song(path: Path, F, chords) -> None:
+    """Write a song to the cache (atomically: a reader never sees half a file)."""
+    buf = io.BytesIO()
+    np.savez(buf, F=F, start=np.array([c[0] for c in chords], float),
+             end=np.array([c[1] for c in chords], float),
+             label=np.array([c[2] for c in chords], str))  # fmt: skip
+    atomic_write_bytes(path, buf.getvalue())
+
+
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-              cqt, workers, ring_db=0.0, ring_songs=False, inversions=0.0):  # fmt: skip
-    """Render the songs of a pool, kept per process: pools of two vocabularies share them."""
+              cqt, workers, ring_db=0.0, ring_songs=False, inversions=0.0,
+              cache=None):  # fmt: skip
+    """Render the songs of a pool, kept per process: pools of two vocabularies share them.
+
+    With ``cache`` (a folder), each song is read from there when this code rendered it before
+    with the same settings (:func:`render_cache_folder`), and written there once rendered.
+    """
+    folder = None
+    if cache is not None:
+        settings = dict(seed=seed, soundfonts=list(soundfonts), snr_db=snr_db, reverb=reverb_p,
+                        mp3=mp3_p, tuning_cents=tuning_cents, counter=counter, fm=fm_p,
+                        cqt=repr(cqt), ring_out_db=ring_db, ring_out_songs=ring_songs,
+                        inversions=inversions)  # fmt: skip
+        folder = render_cache_folder(cache, settings)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot use {cache} as a render cache: {exc.strerror or exc}")
+        if not (folder / "settings.json").exists():
+            text = json.dumps(settings, indent=1, default=repr)
+            atomic_write_text(folder / "settings.json", text)
 
     def one(i):
-        sf = soundfonts[i % len(soundfonts)]
-        return _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-                         ring_db, ring_songs, inversions)  # fmt: skip
+        path = folder / f"{i}.npz" if folder is not None else None
+        song = _load_song(path) if path is not None and path.exists() else None
+        if song is None:
+            sf = soundfonts[i % len(soundfonts)]
+            song = _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
+                             cqt, ring_db, ring_songs, inversions)  # fmt: skip
+            if path is not None:
+                _save_song(path, *song)
+        return song
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, indices))
@@ -218,6 +294,7 @@ def song_pool(
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
+    cache=None,
 ) -> SongPool:
     """Render, degrade and transform the training songs ``indices`` (see module docs).
 
@@ -231,7 +308,10 @@ def song_pool(
     by ``N`` (its last chord, a rest) are, measured on its chord and bass parts alone after the
     room reverb, as the evaluation sets' references are; ``inversions`` is the share of chords
     inverted beyond the writers' own (:func:`chordscope.songs.music_song`);
-    the songs are rendered at ``cqt.sr`` and transformed by ``cqt``.
+    the songs are rendered at ``cqt.sr`` and transformed by ``cqt``. With ``cache`` (a folder),
+    each song is kept there once rendered and read back by any later pool of the same settings
+    rendered by the same code (:func:`render_cache_folder`): rendering is most of the set-up time
+    of a long training run.
     """
     v = get_vocabulary(vocab)
     if not 0 <= reverb_p <= 1 or not 0 <= mp3_p <= 1 or not 0 <= tuning_cents <= 50:
@@ -248,7 +328,7 @@ def song_pool(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
         float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
-        bool(ring_out_songs), float(inversions),
+        bool(ring_out_songs), float(inversions), None if cache is None else str(cache),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys = [], []

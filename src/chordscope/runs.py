@@ -400,6 +400,7 @@ def train_recogniser(
     shards: int = 1,
     progress=None,
     threads: int | None = None,
+    render_cache=None,
 ) -> FitResult:
     """Train a recogniser (:func:`chordscope.fit.train_chords`) and write its run folder.
 
@@ -412,8 +413,9 @@ def train_recogniser(
     FitResult
     """
     result = train_chords(
-        config, out, resume=resume, force=force, shards=shards, progress=progress, threads=threads
-    )
+        config, out, resume=resume, force=force, shards=shards, progress=progress,
+        threads=threads, render_cache=render_cache,
+    )  # fmt: skip
     if result.rank == 0:
         _phase(progress, "writing the model, figures and report")
         write_recogniser_run(result)

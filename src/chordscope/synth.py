@@ -19,6 +19,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +325,22 @@ def midi_notes(notes, *, program: int = 0, is_drum: bool = False, offset: float 
             )
         )
     return inst
+
+
+@lru_cache(maxsize=1)
+def fluidsynth_version() -> str:
+    """Return the first line of ``fluidsynth --version`` (``"absent"`` where it is not installed).
+
+    Examples
+    --------
+    >>> isinstance(fluidsynth_version(), str)
+    True
+    """
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        return "absent"
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    return (proc.stdout.strip().splitlines() or ["unknown"])[0]
 
 
 def soundfont_path(soundfont: str = "fluidr3") -> str:
