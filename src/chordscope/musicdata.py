@@ -256,7 +256,9 @@ def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, 
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"cannot use {cache} as a render cache: {exc.strerror or exc}")
+            raise OutputError(
+                f"cannot use {cache} as a render cache: {exc.strerror or exc}"
+            ) from None
         if not (folder / "settings.json").exists():
             text = json.dumps(settings, indent=1, default=repr)
             atomic_write_text(folder / "settings.json", text)
