@@ -185,3 +185,62 @@ def test_a_render_cache_that_is_a_file_is_refused_before_anything_is_written(tmp
     err = capsys.readouterr().err
     assert "render cache" in err and "not a folder" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_whitening_removes_the_envelope_keeps_the_partials_and_stays_in_the_file():
+    from chordscope.models import whiten_frequency
+
+    torch.manual_seed(0)
+    partials = torch.zeros(73, 20)
+    partials[[24, 28, 31, 36]] = 2.0  # a C major chord's notes (and the octave)
+    floor = 1.5 * (torch.arange(73)[:, None] >= 40)  # a step in the envelope, far above them
+    a = whiten_frequency((partials + 0.5)[None, None], 13)[0, 0]
+    b = whiten_frequency((partials + 2.0 + floor)[None, None], 13)[0, 0]
+    torch.testing.assert_close(a[:30], b[:30], atol=1e-5, rtol=1e-5)  # a level offset is gone
+    tilt = torch.linspace(3.0, 0.0, 73)[:, None]  # a dark instrument's sloping envelope
+    c = whiten_frequency((partials + tilt)[None, None], 13)[0, 0]
+    for w in (a, c):  # the chord's notes stand out of their neighbours either way
+        assert (w[[24, 28, 31, 36]] > 1.0).all() and w[[22, 26, 33]].abs().max() < 0.6
+    quiet = whiten_frequency(torch.full((1, 1, 73, 4), 0.01) + 0.001 * torch.rand(1, 1, 73, 4), 13)
+    assert quiet.abs().max() < 0.05  # near-silence is not blown up into noise
+
+    m = ChordTCN(n_classes=25, dilations=(1, 2), whiten=13).eval()
+    again = build_model(json.loads(json.dumps(m.architecture)))
+    again.load_state_dict(m.state_dict())  # no weights of its own: the same state dict
+    again.eval()
+    F = torch.rand(73, 50)
+    with torch.no_grad():
+        torch.testing.assert_close(again.frame_logits(F), m.frame_logits(F))
+        plain = ChordTCN(n_classes=25, dilations=(1, 2)).eval()
+        plain.load_state_dict(m.state_dict())
+        assert not torch.allclose(plain.frame_logits(F), m.frame_logits(F))
+    assert "whiten" not in plain.architecture  # models without it keep their old files
+    with pytest.raises(ParameterError, match="whiten=12 must be 0"):
+        TrainConfig(data="music", model="ChordTCN", whiten=12)
+    assert TrainConfig(data="music", model="ChordTCN", whiten=13).architecture(25)["whiten"] == 13
+
+
+def test_song_seed_keeps_the_songs_while_seed_changes_weights_and_batches(monkeypatch):
+    import chordscope.fit as fit
+    from chordscope.musicdata import SongPool
+
+    asked = []
+
+    def fake_music_pool(vocab, indices, *, seed, **kwargs):  # the songs a seed would render
+        asked.append(seed)
+        rng = np.random.default_rng(seed)
+        return SongPool(rng.random((73, 400)).astype(np.float16), rng.integers(0, 25, 400))
+
+    monkeypatch.setattr(fit, "music_pool", fake_music_pool)
+    fit.song_pool.cache_clear()
+    a = TrainConfig(data="music", model="ChordTCN", n_songs=2, seed=0)
+    b = TrainConfig(data="music", model="ChordTCN", n_songs=2, seed=5, song_seed=0)
+    c = TrainConfig(data="music", model="ChordTCN", n_songs=2, seed=5)
+    assert (a.songs_seed, b.songs_seed, c.songs_seed) == (0, 0, 5)
+    xa, xb, xc = (fit._batch(config, 0, 0, 4)[0] for config in (a, b, c))
+    fit.song_pool.cache_clear()
+    assert asked == [1000, 1000, 1005]  # a and b share their songs, c has others
+    assert not torch.equal(xa, xb)  # but b's batches follow its own seed, as c's do
+    assert xb.shape == xc.shape
+    with pytest.raises(ParameterError, match="song_seed=-2"):
+        TrainConfig(song_seed=-2)

@@ -121,7 +121,9 @@ class TrainConfig:
     lr: float = 3e-3  # Adam learning rate (cosine decay to 0)
     weight_decay: float = 1e-4  # AdamW weight decay
     seed: int = 0  # seeds the weights and every data stream
+    song_seed: int = -1  # data = songs or music: selects the songs alone (-1: the same as seed)
     channels: tuple = (8, 16, 32)  # ChordCNN conv channels
+    whiten: int = 0  # odd number of bins: local standardisation across frequency before conv1
     snr_db: tuple = _DATA.snr_db  # noise range; [] for clean
     reverb: float = 0.0  # reverb probability (0, not the data default 0.2: the fast additive path)
     no_chord: float = _DATA.no_chord  # probability of an N example
@@ -239,6 +241,15 @@ class TrainConfig:
             raise ParameterError(
                 f"n_context={self.n_context!r} must be at least 3 (the network sees 7 frames)"
             )
+        if (
+            not isinstance(self.song_seed, int)
+            or isinstance(self.song_seed, bool)
+            or not (-1 <= self.song_seed <= 2**31)
+        ):
+            raise ParameterError(f"song_seed={self.song_seed!r} must be -1 (as seed) or >= 0")
+        w = self.whiten
+        if not isinstance(w, int) or isinstance(w, bool) or (w and (w < 3 or w % 2 == 0)):
+            raise ParameterError(f"whiten={w!r} must be 0 (off) or an odd number of bins >= 3")
         if len(self.channels) != 3:
             raise ParameterError(f"channels={list(self.channels)!r} must be 3 integers")
         try:
@@ -291,7 +302,16 @@ class TrainConfig:
             channels=self.channels,
             embed=self.embed,
             dilations=self.dilations,
+            whiten=self.whiten,
         )
+
+    @property
+    def songs_seed(self) -> int:
+        """The seed that selects the songs of every split: ``song_seed``, or ``seed`` if it is -1.
+
+        Runs that differ only in ``seed`` can share their songs (and a render cache).
+        """
+        return self.seed if self.song_seed < 0 else self.song_seed
 
     def _make_dataset(self) -> ChordDataConfig:
         return ChordDataConfig(
@@ -381,7 +401,7 @@ def song_pool(config: TrainConfig, split: str = "train", cache: str | None = Non
         return music_pool(
             data.vocab,
             range(first, first + n),
-            seed=1000 + config.seed,
+            seed=1000 + config.songs_seed,
             soundfonts=data.soundfonts,
             snr_db=data.snr_db,
             reverb_p=data.reverb if train else 0.0,
@@ -398,7 +418,7 @@ def song_pool(config: TrainConfig, split: str = "train", cache: str | None = Non
     return song_frames(
         data.vocab,
         range(first, first + n),
-        seed=1000 + config.seed,
+        seed=1000 + config.songs_seed,
         programs=data.programs,
         soundfonts=data.soundfonts,
         snr_db=data.snr_db,
@@ -451,7 +471,7 @@ def _fixed_set(config: TrainConfig, split: str, n: int, cache=None):
         return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
     if config.data == "songs":
         pool = song_pool(config, split)
-        rng = split_rng(config.seed, split)
+        rng = split_rng(config.songs_seed, split)
         idx = np.sort(rng.choice(len(pool), size=min(n, len(pool)), replace=False))
         return torch.from_numpy(pool.windows(idx)), torch.from_numpy(pool.y[idx])
     x, y, _ = chord_examples(config.dataset, n, split_rng(config.seed, split))

@@ -29,7 +29,29 @@ __all__ = [
     "n_params",
     "glorot_uniform_",
     "glorot_limit",
+    "whiten_frequency",
 ]
+
+
+def whiten_frequency(x: torch.Tensor, width: int, floor: float = 0.1) -> torch.Tensor:
+    """Local standardisation across frequency: ``(x - mean) / sqrt(var + floor**2)``.
+
+    The mean and variance are taken over ``width`` bins centred on each bin of each frame (edge
+    bins repeated), so the spectral envelope (the timbre's and the room's slow tilt) is removed
+    and the local contrast between partials and their neighbours is kept; ``floor`` keeps near-
+    silent frames from being blown up into noise. ``x`` is ``(batch, 1, n_bins, n_frames)``.
+
+    Examples
+    --------
+    >>> x = torch.linspace(0, 1, 73)[None, None, :, None].expand(1, 1, 73, 5)
+    >>> whiten_frequency(x, 13)[..., 6:-6, :].abs().max() < 1e-5  # a tilt is all envelope
+    tensor(True)
+    """
+    pad = int(width) // 2
+    xp = nn.functional.pad(x, (0, 0, pad, pad), mode="replicate")
+    mean = nn.functional.avg_pool2d(xp, (int(width), 1), stride=1)
+    var = (nn.functional.avg_pool2d(xp * xp, (int(width), 1), stride=1) - mean * mean).clamp(min=0)
+    return (x - mean) / torch.sqrt(var + float(floor) ** 2)
 
 
 class SeedCNN(nn.Module):
@@ -104,6 +126,8 @@ class ChordCNN(nn.Module):
     n_bins, n_frames : int  input shape (73 bins C1–C7, 7 context frames by default)
     channels : tuple of int  output channels of the three conv blocks
     kernel_size : tuple of int  the first layer's (semitones, frames)
+    whiten : int  0 (default), or an odd number of bins: :func:`whiten_frequency` over that many
+        bins before ``conv1`` (a fixed step with no weights)
 
     Examples
     --------
@@ -113,7 +137,13 @@ class ChordCNN(nn.Module):
     """
 
     def __init__(
-        self, n_classes=25, n_bins=73, n_frames=7, channels=(8, 16, 32), kernel_size=(5, 3)
+        self,
+        n_classes=25,
+        n_bins=73,
+        n_frames=7,
+        channels=(8, 16, 32),
+        kernel_size=(5, 3),
+        whiten=0,
     ):
         super().__init__()
         c1, c2, c3 = (int(c) for c in channels)
@@ -126,6 +156,10 @@ class ChordCNN(nn.Module):
             "channels": [c1, c2, c3],
             "kernel_size": [kh, kw],
         }
+        if int(whiten):
+            if int(whiten) < 3 or int(whiten) % 2 == 0:
+                raise ValueError(f"whiten={whiten} must be 0 or an odd number of bins >= 3")
+            self.architecture["whiten"] = int(whiten)  # absent for 0: older files stay the same
         if int(n_frames) < self.context:
             raise ValueError(f"n_frames={n_frames} must be at least {self.context}")
         self.conv1 = nn.Conv2d(1, c1, (kh, kw), padding=(kh // 2, 0), bias=False)
@@ -143,6 +177,8 @@ class ChordCNN(nn.Module):
         return self.architecture["kernel_size"][1] + 4
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
+        if "whiten" in self.architecture:
+            x = whiten_frequency(x, self.architecture["whiten"])
         h = self.pool(torch.relu(self.bn1(self.conv1(x))))
         h = self.pool(torch.relu(self.bn2(self.conv2(h))))
         return torch.relu(self.bn3(self.conv3(h)))
@@ -192,7 +228,7 @@ class ChordTCN(ChordCNN):
 
     Parameters
     ----------
-    n_classes, n_bins, n_frames, channels, kernel_size : as :class:`ChordCNN`
+    n_classes, n_bins, n_frames, channels, kernel_size, whiten : as :class:`ChordCNN`
     embed : int  width of the per-frame embedding and of the temporal blocks
     dilations : tuple of int  one residual block per dilation
 
@@ -216,8 +252,9 @@ class ChordTCN(ChordCNN):
         kernel_size=(5, 3),
         embed=64,
         dilations=(1, 2, 4, 8, 16, 32),
+        whiten=0,
     ):
-        super().__init__(n_classes, n_bins, n_frames, channels, kernel_size)
+        super().__init__(n_classes, n_bins, n_frames, channels, kernel_size, whiten)
         self.architecture.update(
             name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
         )
@@ -303,6 +340,7 @@ _ARCH_RANGES = {  # key: (number of values or None for one, low, high); see chec
     "kernel_size": (2, 1, 64),
     "embed": (None, 1, 4096),
     "dilations": ((1, 64), 1, 4096),
+    "whiten": (None, 0, 1001),
 }
 
 
