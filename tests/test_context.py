@@ -244,3 +244,50 @@ def test_song_seed_keeps_the_songs_while_seed_changes_weights_and_batches(monkey
     assert xb.shape == xc.shape
     with pytest.raises(ParameterError, match="song_seed=-2"):
         TrainConfig(song_seed=-2)
+
+
+def test_a_harmonic_stack_lines_up_partials_and_is_read_by_explain():
+    from chordscope.explain import feature_maps, first_kernels
+    from chordscope.models import harmonic_stack
+
+    x = torch.zeros(1, 1, 73, 2)
+    x[0, 0, [24, 36, 43, 48, 52]] = 1.0  # C3 and its 2nd to 5th harmonics
+    h = harmonic_stack(x, [0, 12, 19, 24, 28, -12])
+    assert h.shape == (1, 6, 73, 2)
+    assert (h[0, :5, 24] == 1.0).all()  # every harmonic lines up on the fundamental's bin
+    assert h[0, 5, 36].eq(1.0).all() and h[0, 5, :12].eq(0).all()  # an octave below; zeros in
+    assert h[0, 4, 45:].eq(0).all()  # nothing from beyond the top edge
+    with pytest.raises(ValueError, match="begin with 0"):
+        ChordCNN(harmonic_shifts=(12, 0))
+    with pytest.raises(ParameterError, match="harmonic_shifts"):
+        TrainConfig(data="music", model="ChordTCN", harmonic_shifts=[0, 0])
+
+    torch.manual_seed(1)
+    m = ChordTCN(n_classes=25, dilations=(1,), whiten=13, harmonic_shifts=(0, 12, 19)).eval()
+    assert m.conv1.weight.shape == (m.conv1.out_channels, 3, 5, 3)
+    again = build_model(json.loads(json.dumps(m.architecture)))
+    again.load_state_dict(m.state_dict())
+    F = torch.rand(73, 30)
+    with torch.no_grad():
+        torch.testing.assert_close(again.eval().frame_logits(F), m.frame_logits(F))
+    assert first_kernels(m).shape == (m.conv1.out_channels, 1, 5, 3)  # the unshifted channel
+    maps = feature_maps(m, F[None, None, :, :7].numpy())  # explain applies the fixed steps
+    with torch.no_grad():
+        want = m.conv1(m.first_layer_input(F[None, None, :, :7]))
+    np.testing.assert_allclose(maps, want.numpy(), atol=1e-6)
+
+
+@needs_fluidsynth
+def test_a_recogniser_with_fixed_input_steps_trains_labels_and_explains(tmp_path):
+    from dataclasses import replace
+
+    from chordscope.cli import main
+
+    config = replace(SMALL_MUSIC, whiten=13, harmonic_shifts=(0, 12, 19, 24))
+    out = train_recogniser(config, tmp_path / "h").out
+    rec = load_recogniser(out)
+    assert rec.model.architecture["harmonic_shifts"] == [0, 12, 19, 24]
+    assert rec.model.architecture["whiten"] == 13
+    assert main(["explain", str(out), "--out", str(tmp_path / "ex"), "--quiet"]) == 0
+    e = json.loads((tmp_path / "ex" / "explanation.json").read_text())
+    assert e["model"]["n_kernels"] == 8 and len(e["kernels"]) == 8

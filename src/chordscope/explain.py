@@ -68,6 +68,7 @@ __all__ = [
     "tutorial_probes",
     "chord_probes",
     "first_conv",
+    "first_kernels",
     "feature_maps",
     "pooled_activations",
     "explain",
@@ -182,10 +183,24 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
     raise ChordscopeError(f"model {type(model).__name__} has no convolution layer to explain")
 
 
+def first_kernels(model: nn.Module) -> np.ndarray:
+    """Return the first layer's kernels on the input itself: ``(K, 1, kh, kw)``.
+
+    A model with a harmonic stack (``harmonic_shifts``) has one input channel per shift; its
+    first channel is the unshifted input, and that is the one read here.
+    """
+    return first_conv(model).weight.detach().numpy()[:, :1]
+
+
 @torch.no_grad()
 def feature_maps(model: nn.Module, x: np.ndarray) -> np.ndarray:
-    """Compute the first layer's feature maps of ``x`` as the layer does: ``(n, K, P, W)``."""
-    return first_conv(model)(torch.as_tensor(x)).numpy()
+    """Compute the first layer's feature maps of ``x`` as the model does: ``(n, K, P, W)``.
+
+    Fixed steps before the layer (a recogniser's ``first_layer_input``) are applied first.
+    """
+    x = torch.as_tensor(x)
+    prepare = getattr(model, "first_layer_input", None)
+    return first_conv(model)(prepare(x) if prepare is not None else x).numpy()
 
 
 def pooled_activations(maps: np.ndarray) -> np.ndarray:
@@ -287,8 +302,7 @@ def explain(
     if len(labels) != 2:
         raise ParameterError(f"explain needs two classes, got {len(labels)} labels")
     model = model.eval()
-    conv = first_conv(model)
-    W = conv.weight.detach().numpy()
+    W = first_kernels(model)
     K, kh = W.shape[0], W.shape[2]
     try:
         maps = feature_maps(model, test_x)

@@ -124,6 +124,7 @@ class TrainConfig:
     song_seed: int = -1  # data = songs or music: selects the songs alone (-1: the same as seed)
     channels: tuple = (8, 16, 32)  # ChordCNN conv channels
     whiten: int = 0  # odd number of bins: local standardisation across frequency before conv1
+    harmonic_shifts: tuple = ()  # [0, 12, 19, ...]: the input and its harmonics' bins as channels
     snr_db: tuple = _DATA.snr_db  # noise range; [] for clean
     reverb: float = 0.0  # reverb probability (0, not the data default 0.2: the fast additive path)
     no_chord: float = _DATA.no_chord  # probability of an N example
@@ -224,6 +225,12 @@ class TrainConfig:
         ints("octaves", 0, 8)
         ints("dilations", 1, 4096)
         ints("channels", 1, 1024)
+        ints("harmonic_shifts", -72, 72, empty=True)
+        hs = list(self.harmonic_shifts)
+        if hs and (hs[0] != 0 or len(set(hs)) != len(hs) or len(hs) > 16):
+            raise ParameterError(
+                f"harmonic_shifts={hs!r} must begin with 0 and hold at most 16 different shifts"
+            )
         for name in ("snr_db", "gain_db"):
             v = getattr(self, name)
             if v and not (
@@ -303,6 +310,7 @@ class TrainConfig:
             embed=self.embed,
             dilations=self.dilations,
             whiten=self.whiten,
+            harmonic_shifts=self.harmonic_shifts,
         )
 
     @property

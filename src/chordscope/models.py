@@ -30,7 +30,33 @@ __all__ = [
     "glorot_uniform_",
     "glorot_limit",
     "whiten_frequency",
+    "harmonic_stack",
 ]
+
+
+def harmonic_stack(x: torch.Tensor, shifts) -> torch.Tensor:
+    """Stack copies of a log-frequency input moved by ``shifts`` semitones as channels.
+
+    Channel ``c`` holds at bin ``b`` what the input holds at bin ``b + shifts[c]`` (zero beyond
+    its edges): with shifts 12, 19, 24 and 28 a note's 2nd to 5th harmonics line up with its
+    fundamental, so a first-layer kernel sees a note's partials together (the harmonic CQT of
+    Bittner et al., 2017, built from one CQT). ``x`` is ``(batch, 1, n_bins, n_frames)``.
+
+    Examples
+    --------
+    >>> x = torch.zeros(1, 1, 60, 1); x[0, 0, 32] = 1.0   # a partial at bin 32
+    >>> h = harmonic_stack(x, [0, 12, -12])   # seen an octave lower, and an octave higher
+    >>> h.shape, float(h[0, 1, 20, 0]), float(h[0, 2, 44, 0])
+    (torch.Size([1, 3, 60, 1]), 1.0, 1.0)
+    """
+    n = x.shape[-2]
+    out = []
+    for s in (int(v) for v in shifts):
+        if s >= 0:
+            out.append(nn.functional.pad(x[..., s:, :], (0, 0, 0, min(s, n))))
+        else:
+            out.append(nn.functional.pad(x[..., : n + s, :], (0, 0, min(-s, n), 0)))
+    return torch.cat(out, dim=1)
 
 
 def whiten_frequency(x: torch.Tensor, width: int, floor: float = 0.1) -> torch.Tensor:
@@ -128,6 +154,8 @@ class ChordCNN(nn.Module):
     kernel_size : tuple of int  the first layer's (semitones, frames)
     whiten : int  0 (default), or an odd number of bins: :func:`whiten_frequency` over that many
         bins before ``conv1`` (a fixed step with no weights)
+    harmonic_shifts : tuple of int  empty (default), or semitone shifts beginning with 0: the
+        input is :func:`harmonic_stack` of them (after any whitening), one channel each
 
     Examples
     --------
@@ -144,6 +172,7 @@ class ChordCNN(nn.Module):
         channels=(8, 16, 32),
         kernel_size=(5, 3),
         whiten=0,
+        harmonic_shifts=(),
     ):
         super().__init__()
         c1, c2, c3 = (int(c) for c in channels)
@@ -160,9 +189,14 @@ class ChordCNN(nn.Module):
             if int(whiten) < 3 or int(whiten) % 2 == 0:
                 raise ValueError(f"whiten={whiten} must be 0 or an odd number of bins >= 3")
             self.architecture["whiten"] = int(whiten)  # absent for 0: older files stay the same
+        shifts = [int(v) for v in harmonic_shifts]
+        if shifts:
+            if shifts[0] != 0 or len(set(shifts)) != len(shifts):
+                raise ValueError(f"harmonic_shifts={shifts} must begin with 0, each shift once")
+            self.architecture["harmonic_shifts"] = shifts
         if int(n_frames) < self.context:
             raise ValueError(f"n_frames={n_frames} must be at least {self.context}")
-        self.conv1 = nn.Conv2d(1, c1, (kh, kw), padding=(kh // 2, 0), bias=False)
+        self.conv1 = nn.Conv2d(len(shifts) or 1, c1, (kh, kw), padding=(kh // 2, 0), bias=False)
         self.bn1 = nn.BatchNorm2d(c1)
         self.conv2 = nn.Conv2d(c1, c2, 3, padding=(1, 0), bias=False)
         self.bn2 = nn.BatchNorm2d(c2)
@@ -176,10 +210,19 @@ class ChordCNN(nn.Module):
         """Frames one output frame sees (``kernel_size[1] + 4``: 7 for the default)."""
         return self.architecture["kernel_size"][1] + 4
 
-    def _features(self, x: torch.Tensor) -> torch.Tensor:
+    def first_layer_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Return what ``conv1`` reads of an input ``x``.
+
+        That is ``x`` itself unless the fixed steps ``whiten`` or ``harmonic_shifts`` are set.
+        """
         if "whiten" in self.architecture:
             x = whiten_frequency(x, self.architecture["whiten"])
-        h = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        if "harmonic_shifts" in self.architecture:
+            x = harmonic_stack(x, self.architecture["harmonic_shifts"])
+        return x
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.pool(torch.relu(self.bn1(self.conv1(self.first_layer_input(x)))))
         h = self.pool(torch.relu(self.bn2(self.conv2(h))))
         return torch.relu(self.bn3(self.conv3(h)))
 
@@ -228,7 +271,8 @@ class ChordTCN(ChordCNN):
 
     Parameters
     ----------
-    n_classes, n_bins, n_frames, channels, kernel_size, whiten : as :class:`ChordCNN`
+    n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts : as
+        :class:`ChordCNN`
     embed : int  width of the per-frame embedding and of the temporal blocks
     dilations : tuple of int  one residual block per dilation
 
@@ -253,8 +297,11 @@ class ChordTCN(ChordCNN):
         embed=64,
         dilations=(1, 2, 4, 8, 16, 32),
         whiten=0,
+        harmonic_shifts=(),
     ):
-        super().__init__(n_classes, n_bins, n_frames, channels, kernel_size, whiten)
+        super().__init__(
+            n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts
+        )
         self.architecture.update(
             name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
         )
@@ -310,7 +357,8 @@ def recogniser_architecture(name: str, **settings) -> dict:
     """Return the ``architecture`` dict of recogniser ``name`` built from training ``settings``.
 
     Settings the class does not take (``embed`` for a ``ChordCNN``) are left out, so a trainer
-    can pass all of its model settings to any architecture; sequences become lists (JSON).
+    can pass all of its model settings to any architecture; so are fixed input steps that are
+    off (``whiten = 0``, no ``harmonic_shifts``); sequences become lists (JSON).
 
     Examples
     --------
@@ -321,9 +369,14 @@ def recogniser_architecture(name: str, **settings) -> dict:
     if name not in RECOGNISERS:
         raise ParameterError(f"model={name!r} must be one of {', '.join(RECOGNISERS)}")
     takes = inspect.signature(_ARCHITECTURES[name]).parameters
-    return {
+    off = {"whiten": 0, "harmonic_shifts": []}  # fixed input steps that are off: left out, as
+    return {  # the model leaves them out of its own dict
         "name": name,
-        **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items() if k in takes},
+        **{
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in settings.items()
+            if k in takes and not (k in off and (list(v) if isinstance(v, tuple) else v) == off[k])
+        },
     }
 
 
@@ -341,6 +394,7 @@ _ARCH_RANGES = {  # key: (number of values or None for one, low, high); see chec
     "embed": (None, 1, 4096),
     "dilations": ((1, 64), 1, 4096),
     "whiten": (None, 0, 1001),
+    "harmonic_shifts": ((1, 16), -96, 96),
 }
 
 
@@ -352,7 +406,8 @@ def _estimated_params(a: dict) -> int:
         return a.get("n_kernels", 4) * (kh * kw + n_classes)
     c1, c2, c3 = a.get("channels", (8, 16, 32))
     flat = c3 * (a.get("n_bins", 73) // 4)
-    n = kh * kw * c1 + 9 * (c1 * c2 + c2 * c3) + flat * n_classes
+    n_in = max(1, len(a.get("harmonic_shifts", ())))
+    n = kh * kw * c1 * n_in + 9 * (c1 * c2 + c2 * c3) + flat * n_classes
     if a["name"] == "ChordTCN":
         embed = a.get("embed", 64)
         n_blocks = len(a.get("dilations", range(6)))

@@ -23,7 +23,7 @@ from . import __version__, plots
 from .chords import get_vocabulary, parse_label, voicing
 from .errors import OutputError, ParameterError, valid_non_negative_int, valid_positive_int
 from .evalset import write_evalset
-from .explain import explain_file, explain_tutorial, first_conv
+from .explain import explain_file, explain_tutorial, first_kernels
 from .fit import FitResult, TrainConfig, train_chords
 from .generalise import SIZES as GENERALISATION_SIZES
 from .generalise import generalisation_matrix
@@ -209,7 +209,7 @@ def explain_to(model_path, *, out=None) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path {out} exists and is not a folder")
-    _write_explanation(out, first_conv(model).weight.detach().numpy(), explanation)
+    _write_explanation(out, first_kernels(model), explanation)
     if (out / "metrics.json").is_file() and (out / "model.json").is_file():
         write_report(out)
     return out
@@ -435,7 +435,7 @@ def write_recogniser_run(result: FitResult) -> Path:
         plots.save_figure(
             plots.curves_figure(result.history, x="step"), out / "figures" / "curves.png"
         )
-    conv = first_conv(model).weight.detach().numpy()
+    conv = first_kernels(model)
     plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
     write_report(out)
     return out
