@@ -225,12 +225,6 @@ class TrainConfig:
         ints("octaves", 0, 8)
         ints("dilations", 1, 4096)
         ints("channels", 1, 1024)
-        ints("harmonic_shifts", -72, 72, empty=True)
-        hs = list(self.harmonic_shifts)
-        if hs and (hs[0] != 0 or len(set(hs)) != len(hs) or len(hs) > 16):
-            raise ParameterError(
-                f"harmonic_shifts={hs!r} must begin with 0 and hold at most 16 different shifts"
-            )
         for name in ("snr_db", "gain_db"):
             v = getattr(self, name)
             if v and not (
@@ -254,9 +248,6 @@ class TrainConfig:
             or not (-1 <= self.song_seed <= 2**31)
         ):
             raise ParameterError(f"song_seed={self.song_seed!r} must be -1 (as seed) or >= 0")
-        w = self.whiten
-        if not isinstance(w, int) or isinstance(w, bool) or (w and (w < 3 or w % 2 == 0)):
-            raise ParameterError(f"whiten={w!r} must be 0 (off) or an odd number of bins >= 3")
         if len(self.channels) != 3:
             raise ParameterError(f"channels={list(self.channels)!r} must be 3 integers")
         try:

@@ -34,6 +34,26 @@ __all__ = [
 ]
 
 
+def input_steps_problem(whiten, harmonic_shifts) -> str | None:
+    """Say what is wrong with the fixed input steps' settings, or return ``None``.
+
+    ``whiten`` is 0 or an odd number of bins >= 3; ``harmonic_shifts`` is empty or begins with 0,
+    each shift once. The one rule behind :class:`ChordCNN`, :func:`check_architecture` and
+    ``TrainConfig``.
+
+    Examples
+    --------
+    >>> input_steps_problem(12, [])
+    'whiten=12 must be 0 (off) or an odd number of bins >= 3'
+    """
+    if whiten and (whiten < 3 or whiten % 2 == 0):
+        return f"whiten={whiten!r} must be 0 (off) or an odd number of bins >= 3"
+    shifts = list(harmonic_shifts)
+    if shifts and (shifts[0] != 0 or len(set(shifts)) != len(shifts)):
+        return f"harmonic_shifts={shifts!r} must begin with 0, each shift once"
+    return None
+
+
 def harmonic_stack(x: torch.Tensor, shifts) -> torch.Tensor:
     """Stack copies of a log-frequency input moved by ``shifts`` semitones as channels.
 
@@ -185,14 +205,13 @@ class ChordCNN(nn.Module):
             "channels": [c1, c2, c3],
             "kernel_size": [kh, kw],
         }
-        if int(whiten):
-            if int(whiten) < 3 or int(whiten) % 2 == 0:
-                raise ValueError(f"whiten={whiten} must be 0 or an odd number of bins >= 3")
-            self.architecture["whiten"] = int(whiten)  # absent for 0: older files stay the same
         shifts = [int(v) for v in harmonic_shifts]
+        problem = input_steps_problem(int(whiten), shifts)
+        if problem:
+            raise ValueError(problem)
+        if int(whiten):
+            self.architecture["whiten"] = int(whiten)  # absent for 0: older files stay the same
         if shifts:
-            if shifts[0] != 0 or len(set(shifts)) != len(shifts):
-                raise ValueError(f"harmonic_shifts={shifts} must begin with 0, each shift once")
             self.architecture["harmonic_shifts"] = shifts
         if int(n_frames) < self.context:
             raise ValueError(f"n_frames={n_frames} must be at least {self.context}")
@@ -464,6 +483,11 @@ def check_architecture(architecture) -> dict:
         if not ok:
             shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
             raise ModelFileError(f"architecture {key}={shown} must be {want}")
+    problem = input_steps_problem(
+        architecture.get("whiten", 0), architecture.get("harmonic_shifts", [])
+    )
+    if problem:
+        raise ModelFileError(f"architecture {problem}")
     n = _estimated_params(architecture)
     if n > MAX_PARAMS:
         raise ModelFileError(
