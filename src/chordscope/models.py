@@ -31,6 +31,7 @@ __all__ = [
     "glorot_limit",
     "whiten_frequency",
     "harmonic_stack",
+    "input_steps_problem",
 ]
 
 
