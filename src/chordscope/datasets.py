@@ -54,6 +54,7 @@ __all__ = [
     "split_rng",
     "cache_examples",
     "label_frames",
+    "frame_values",
     "FramePool",
     "song_frames",
 ]
@@ -345,12 +346,27 @@ def label_frames(intervals, labels, n_frames: int, vocab, *, hop_s: float) -> np
     >>> label_frames([(0, 1), (1, 2)], ["N", "C:min7"], 5, get_vocabulary("majmin"), hop_s=0.5)
     array([ 0,  0,  2,  2, -1])
     """
+    classes = [-1 if (c := vocab.index(lab)) is None else c for lab in labels]
+    return frame_values(intervals, classes, n_frames, hop_s=hop_s)
+
+
+def frame_values(intervals, values, n_frames: int, *, hop_s: float) -> np.ndarray:
+    """Return, for every frame (centre ``k * hop_s``), the integer of the interval it lies in.
+
+    ``values[j]`` belongs to ``intervals[j]`` (sorted, not overlapping); -1 where no interval
+    covers the frame.
+
+    Examples
+    --------
+    >>> frame_values([(0, 1), (1, 2)], [7, 9], 5, hop_s=0.5)
+    array([ 7,  7,  9,  9, -1])
+    """
     intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
-    classes = np.array([-1 if (c := vocab.index(lab)) is None else c for lab in labels])
+    values = np.asarray(values, dtype=np.int64).reshape(-1)
     t = np.arange(n_frames) * hop_s
     i = np.searchsorted(intervals[:, 0], t, side="right") - 1
     ok = (i >= 0) & (t < intervals[np.clip(i, 0, None), 1])
-    return np.where(ok, classes[np.clip(i, 0, None)], -1).astype(np.int64)
+    return np.where(ok, values[np.clip(i, 0, None)] if len(values) else -1, -1).astype(np.int64)
 
 
 def _song_features(index, seed, vocab, programs, soundfont, snr_db, roots, octaves, cqt):

@@ -56,7 +56,7 @@ from .models import (
     n_params,
     recogniser_architecture,
 )
-from .musicdata import augment, excerpts
+from .musicdata import augment, excerpt_structure, excerpts
 from .musicdata import song_pool as music_pool
 from .threads import choose_threads, using_threads
 
@@ -125,6 +125,7 @@ class TrainConfig:
     channels: tuple = (8, 16, 32)  # ChordCNN conv channels
     whiten: int = 0  # odd number of bins: local standardisation across frequency before conv1
     harmonic_shifts: tuple = ()  # [0, 12, 19, ...]: the input and its harmonics' bins as channels
+    structure: float = 0.0  # ChordTCN, data = music: weight of the bass and chord-tone losses
     snr_db: tuple = _DATA.snr_db  # noise range; [] for clean
     reverb: float = 0.0  # reverb probability (0, not the data default 0.2: the fast additive path)
     no_chord: float = _DATA.no_chord  # probability of an N example
@@ -169,6 +170,8 @@ class TrainConfig:
         if getattr(RECOGNISERS[self.model], "learns_from_excerpts", False) and self.data != "music":
             raise ParameterError(f"model = {self.model!r} learns from excerpts: use data = 'music'")
         valid_positive_int("seq_frames", self.seq_frames)
+        if self.structure and (self.model != "ChordTCN" or self.data != "music"):
+            raise ParameterError("structure needs model = 'ChordTCN' and data = 'music'")
         if self.pitch_shift < 0 or self.pitch_shift > 6:
             raise ParameterError(f"pitch_shift={self.pitch_shift!r} must be in 0..6")
         if self.gain_db and (len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]):
@@ -216,6 +219,7 @@ class TrainConfig:
             ("smear", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
+            ("structure", 0, 10),
         ):
             v = getattr(self, name)
             if not (number(v) and lo <= v <= hi):
@@ -302,6 +306,7 @@ class TrainConfig:
             dilations=self.dilations,
             whiten=self.whiten,
             harmonic_shifts=self.harmonic_shifts,
+            structure=int(self.structure > 0),
         )
 
     @property
@@ -444,12 +449,14 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int, cache=None):
         pool, ctx = song_pool(config, cache=cache), 2 * config.n_context + 1
         starts = rng.integers(0, len(pool) - config.seq_frames - ctx, size=n)
         X, Y = excerpts(pool, starts, config.seq_frames, ctx)
-        X, Y = augment(
+        S = excerpt_structure(pool, starts, config.seq_frames, ctx) if config.structure else None
+        X, Y, *S = augment(
             X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
             gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
-            smear=config.smear, bass_harmonics=config.bass_harmonics,
+            smear=config.smear, bass_harmonics=config.bass_harmonics, structure=S,
         )  # fmt: skip
-        return torch.from_numpy(X[:, None]), torch.from_numpy(Y)
+        X, Y = torch.from_numpy(X[:, None]), torch.from_numpy(Y)
+        return (X, Y, torch.from_numpy(S[0])) if S else (X, Y)
     if config.data == "songs":
         pool = song_pool(config)
         idx = rng.integers(len(pool), size=n)
@@ -478,22 +485,47 @@ def _fixed_set(config: TrainConfig, split: str, n: int, cache=None):
 
 
 class _Sequences(torch.nn.Module):
-    """``model.sequence_logits`` as a forward pass (what DDP wraps for excerpt training)."""
+    """``model.sequence_logits`` as a forward pass (what DDP wraps for excerpt training).
 
-    def __init__(self, model):
+    With ``structured``, ``model.sequence_structure``: classes, chord tones and bass.
+    """
+
+    def __init__(self, model, structured: bool = False):
         super().__init__()
-        self.model = model
+        self.model, self.structured = model, structured
 
     def forward(self, x):
-        return self.model.sequence_logits(x)
+        m = self.model
+        return m.sequence_structure(x) if self.structured else m.sequence_logits(x)
 
 
-def _loss(net, x, y):
-    """Cross-entropy of windows ``(b,)`` or excerpts ``(b, m)`` (class -1 is left out)."""
-    logits = net(x)
-    return torch.nn.functional.cross_entropy(
+def _loss(net, x, y, s=None, weight: float = 0.0):
+    """Cross-entropy of windows ``(b,)`` or excerpts ``(b, m)`` (class -1 is left out).
+
+    With structure codes ``s`` (:func:`chordscope.musicdata.structure_code`, ``(b, m)``),
+    ``weight`` times the structure losses is added: binary cross-entropy of the twelve chord
+    tones and cross-entropy of the bass (12 pitch classes or none), both over the frames whose
+    code is known (-1 left out), so a chord the vocabulary leaves out (``C:sus4`` in
+    ``majmin``) still teaches its notes.
+    """
+    out = net(x)
+    logits = out[0] if s is not None else out
+    loss = torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1
     )
+    if s is None:
+        return loss
+    tones, bass = out[1].reshape(-1, 12), out[2].reshape(-1, 13)
+    s = s.reshape(-1)
+    known = s >= 0
+    if not known.any():  # only gaps and unknown chords in this batch
+        return loss
+    bits = (s[known, None] >> torch.arange(12, device=s.device)) & 1
+    tone_loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        tones[known], bits.to(tones.dtype)
+    )
+    bass_loss = torch.nn.functional.cross_entropy(bass[known], s[known] // 4096)
+    return loss + weight * (tone_loss + bass_loss)
 
 
 @torch.no_grad()
@@ -728,7 +760,7 @@ def _train(config, out, resume, force, shards, progress, cache=None) -> FitResul
     start, history = 0, []
     if resume:
         start, history = _load_checkpoint(out, model, opt, config)
-    net = _Sequences(model) if config.data == "music" else model
+    net = _Sequences(model, config.structure > 0) if config.data == "music" else model
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(net)
     if progress is not None:
@@ -748,8 +780,9 @@ def _train(config, out, resume, force, shards, progress, cache=None) -> FitResul
             n_sh = local // shards
             loss_sum = 0.0
             for s in range(shards):  # shard s of rank r draws stream r * shards + s
-                xs, ys = _batch(config, t, rank * shards + s, n_sh, cache)
-                loss = _loss(net, xs.to(device), ys.to(device))
+                xs, ys, *ss = _batch(config, t, rank * shards + s, n_sh, cache)
+                ss = ss[0].to(device) if ss else None
+                loss = _loss(net, xs.to(device), ys.to(device), ss, config.structure)
                 (loss / shards).backward()
                 loss_sum += loss.item() / shards
             opt.step()

@@ -295,6 +295,9 @@ class ChordTCN(ChordCNN):
         :class:`ChordCNN`
     embed : int  width of the per-frame embedding and of the temporal blocks
     dilations : tuple of int  one residual block per dilation
+    structure : int  1: a second read-out, of every frame's bass (12 pitch classes or none)
+        and chord tones (12 pitch classes), for structured training
+        (:meth:`sequence_structure`); labelling never uses it
 
     Examples
     --------
@@ -318,6 +321,7 @@ class ChordTCN(ChordCNN):
         dilations=(1, 2, 4, 8, 16, 32),
         whiten=0,
         harmonic_shifts=(),
+        structure=0,
     ):
         super().__init__(
             n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts
@@ -325,6 +329,9 @@ class ChordTCN(ChordCNN):
         self.architecture.update(
             name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
         )
+        if structure:  # left out of the dict when off: older model files stay as they were
+            self.architecture["structure"] = 1
+            self.structure_head = nn.Conv1d(int(embed), 2 * 12 + 1, 1)
         c3 = self.architecture["channels"][2]
         self.embed = nn.Conv1d(c3 * (int(n_bins) // 4), int(embed), 1)
         self.blocks = nn.ModuleList(
@@ -342,12 +349,29 @@ class ChordTCN(ChordCNN):
         """Frames each side that one output frame depends on."""
         return self.context // 2 + sum(self.architecture["dilations"])
 
-    def _temporal(self, h: torch.Tensor) -> torch.Tensor:
-        """Per-frame front features ``(batch, c3, n_bins // 4, n)`` → logits ``(batch, n, k)``."""
+    def _embedding(self, h: torch.Tensor) -> torch.Tensor:
+        """Per-frame front features ``(batch, c3, n_bins // 4, n)`` → ``(batch, embed, n)``."""
         z = torch.relu(self.embed(h.flatten(1, 2)))
         for block in self.blocks:
             z = z + block(z)
-        return self.dense(z).transpose(1, 2)
+        return z
+
+    def _temporal(self, h: torch.Tensor) -> torch.Tensor:
+        """Per-frame front features ``(batch, c3, n_bins // 4, n)`` → logits ``(batch, n, k)``."""
+        return self.dense(self._embedding(h)).transpose(1, 2)
+
+    def sequence_structure(self, x: torch.Tensor) -> tuple:
+        """Class, chord-tone and bass logits of inputs ``(batch, 1, n_bins, n)``.
+
+        Returns ``(classes, tones, bass)``, shaped ``(batch, m, n_classes)``, ``(batch, m, 12)``
+        (one independent logit per pitch class) and ``(batch, m, 13)`` (12 pitch classes, then
+        no chord), ``m = n - context + 1``; only for a model built with ``structure = 1``.
+        """
+        if "structure" not in self.architecture:
+            raise ParameterError("this model has no structure read-out (structure = 0)")
+        z = self._embedding(self._features(x))
+        aux = self.structure_head(z).transpose(1, 2)
+        return self.dense(z).transpose(1, 2), aux[..., :12], aux[..., 12:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, n_classes)`` of single windows (no temporal context beyond them)."""
@@ -389,7 +413,7 @@ def recogniser_architecture(name: str, **settings) -> dict:
     if name not in RECOGNISERS:
         raise ParameterError(f"model={name!r} must be one of {', '.join(RECOGNISERS)}")
     takes = inspect.signature(_ARCHITECTURES[name]).parameters
-    off = {"whiten": 0, "harmonic_shifts": []}  # fixed input steps that are off: left out, as
+    off = {"whiten": 0, "harmonic_shifts": [], "structure": 0}  # steps that are off: left out, as
     return {  # the model leaves them out of its own dict
         "name": name,
         **{
@@ -415,6 +439,7 @@ _ARCH_RANGES = {  # key: (number of values or None for one, low, high); see chec
     "dilations": ((1, 64), 1, 4096),
     "whiten": (None, 0, 1001),
     "harmonic_shifts": ((1, 16), -96, 96),
+    "structure": (None, 0, 1),
 }
 
 

@@ -30,6 +30,10 @@ Conventions
   copies of its spectrum at the 2nd–6th harmonics' intervals first (:func:`add_harmonics`), and
   with ``smear`` a blur into the neighbouring semitones (:func:`smear_semitones`); with
   ``bass_harmonics``, copies of the bass register alone (:data:`BASS_BINS`) at those intervals.
+- Beside its class, every column keeps the *structure* of the full label it lies under
+  (:func:`structure_code`: its bass and the pitch classes it holds, before any reduction to the
+  vocabulary), for structured training (``TrainConfig.structure``); a pitch shift rotates it
+  with the class (:func:`rotate_structure`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
-from .datasets import label_frames
+from .datasets import frame_values, label_frames
 from .errors import OutputError, ParameterError
 from .features import CHORD_CQT, LOG_GAIN, CQTConfig, log_cqt
 from .io import atomic_write_bytes, atomic_write_text
@@ -65,6 +69,9 @@ __all__ = [
     "BASS_BINS",
     "smear_semitones",
     "rotate_classes",
+    "structure_code",
+    "excerpt_structure",
+    "rotate_structure",
     "mp3_round_trip",
     "compress",
     "target_label",
@@ -82,10 +89,13 @@ class SongPool:
     ----------
     F : np.ndarray [shape=(n_bins, n)], float16
     y : np.ndarray [shape=(n,)], int16  class, -1 where unlabelled (gaps, chords out of vocab)
+    s : np.ndarray [shape=(n,)], int32 or None  :func:`structure_code` of the full label, -1
+        where unlabelled (gaps, ``X``); ``None`` for a pool made without it
     """
 
     F: np.ndarray
     y: np.ndarray
+    s: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.F.shape[1]
@@ -333,14 +343,70 @@ def song_pool(
         bool(ring_out_songs), float(inversions), None if cache is None else str(cache),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
-    cols, ys = [], []
+    cols, ys, ss = [], [], []
     for F, chords in parts:
         targets = [target_label(c[2], v) for c in chords]
-        lab = label_frames([c[:2] for c in chords], targets, F.shape[-1], v,
-                           hop_s=hop_s)  # fmt: skip
+        times = [c[:2] for c in chords]
+        lab = label_frames(times, targets, F.shape[-1], v, hop_s=hop_s)
+        codes = [structure_code(c[2]) for c in chords]
+        struct = frame_values(times, codes, F.shape[-1], hop_s=hop_s)
         cols += [F, np.zeros((F.shape[0], gap), np.float16)]
         ys += [lab.astype(np.int16), np.full(gap, -1, np.int16)]
-    return SongPool(F=np.concatenate(cols, axis=1), y=np.concatenate(ys))
+        ss += [struct.astype(np.int32), np.full(gap, -1, np.int32)]
+    return SongPool(F=np.concatenate(cols, axis=1), y=np.concatenate(ys), s=np.concatenate(ss))
+
+
+#: The bass "class" of a structure code whose label is ``N`` (no chord: no bass, no tones).
+NO_BASS = 12
+
+
+def structure_code(label: str) -> int:
+    """Pack a label's bass and pitch classes into one integer: ``bass * 4096 + tones``.
+
+    ``tones`` is a 12-bit mask of the pitch classes the chord holds (bit ``k``: pitch class
+    ``k``, C = 0), ``bass`` the pitch class of its bass; ``N`` is ``NO_BASS * 4096`` (no tones),
+    ``X`` (unknown) is -1. Nothing is reduced: ``C:min7`` keeps its seventh, ``C:maj/3`` its E
+    in the bass.
+
+    Examples
+    --------
+    >>> code = structure_code("C:min7/b7")
+    >>> code // 4096, [k for k in range(12) if code >> k & 1]  # bass B-flat; C E-flat G B-flat
+    (10, [0, 3, 7, 10])
+    >>> structure_code("N") == NO_BASS * 4096, structure_code("X")
+    (True, -1)
+    """
+    root, bitmap, bass = parse_label(label)
+    if root < 0:
+        return -1 if bitmap[0] < 0 else NO_BASS * 4096
+    tones = sum(1 << ((root + k) % 12) for k in np.flatnonzero(bitmap))
+    return int((root + bass) % 12) * 4096 + int(tones)
+
+
+def excerpt_structure(pool: SongPool, starts, length: int, context: int) -> np.ndarray:
+    """Return the structure codes ``(b, length)`` of the columns :func:`excerpts` labels."""
+    if pool.s is None:
+        raise ParameterError("this pool was made without structure codes")
+    k = context // 2
+    cols = np.asarray(starts, dtype=np.int64)[:, None] + k + np.arange(length)[None]
+    return pool.s[cols].astype(np.int64)
+
+
+def rotate_structure(codes: np.ndarray, shift) -> np.ndarray:
+    """Structure codes of the chords ``shift`` semitones higher (``N`` and -1 stay).
+
+    Examples
+    --------
+    >>> up = rotate_structure(np.array([structure_code("A:min/b3")]), 3)
+    >>> bool(up[0] == structure_code("C:min/b3"))
+    True
+    """
+    codes = np.asarray(codes)
+    shift = np.broadcast_to(np.asarray(shift), codes.shape) % 12
+    bass, tones = codes // 4096, codes % 4096
+    rolled = ((tones << shift) | (tones >> (12 - shift))) & 0xFFF
+    moved = np.where(bass < NO_BASS, (bass + shift) % 12, bass) * 4096 + rolled
+    return np.where(codes >= 0, moved, codes)
 
 
 def target_label(label: str, vocab: Vocabulary) -> str:
@@ -469,8 +535,12 @@ def augment(
     harmonics: float = 0.0,
     smear: float = 0.0,
     bass_harmonics: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
+    structure: np.ndarray | None = None,
+) -> tuple:
     """Augment a batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` as the module docs say.
+
+    Returns ``(X, Y)``, or ``(X, Y, structure)`` when the excerpts' structure codes
+    ``structure (b, m)`` are given (rotated with the classes).
 
     Examples
     --------
@@ -511,4 +581,6 @@ def augment(
             else:
                 out[j, :s] = X[j, -s:]
         X, Y = out, rotate_classes(Y, shifts[:, None], vocab)
-    return X, Y
+        if structure is not None:
+            structure = rotate_structure(structure, shifts[:, None])
+    return (X, Y) if structure is None else (X, Y, structure)
