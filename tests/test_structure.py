@@ -1,13 +1,12 @@
 """Structured training: every frame's bass and chord tones, learnt beside its class."""
 
 import json
-import shutil
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
-from test_context import SMALL_MUSIC
+from test_context import SMALL_MUSIC, needs_fluidsynth
 
 from chordscope.chords import PITCH_NAMES, get_vocabulary
 from chordscope.errors import ParameterError
@@ -24,10 +23,6 @@ from chordscope.musicdata import (
 )
 from chordscope.recognise import load_recogniser
 from chordscope.runs import train_recogniser
-
-needs_fluidsynth = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None, reason="fluidsynth missing (apt-get install fluidsynth)"
-)
 
 QUALITIES = ["maj", "min", "7", "min7", "maj7", "dim", "sus4", "maj/3", "min/5", "7/b7", "hdim7"]
 
