@@ -136,6 +136,10 @@ def test_a_structured_recogniser_trains_resumes_and_labels(tmp_path):
     F = torch.rand(73, 50)
     with torch.no_grad():
         assert rec.model.frame_logits(F).shape == (50, 25)
+    from chordscope.cli import main
+
+    assert main(["explain", str(out), "--out", str(tmp_path / "ex"), "--quiet"]) == 0
+    assert (tmp_path / "ex" / "explanation.json").exists()
     train_interrupted(train_recogniser, config, tmp_path / "b", stop_after=5)
     train_recogniser(config, tmp_path / "b", resume=True)
     assert_same_weights(out, tmp_path / "b")
