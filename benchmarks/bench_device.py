@@ -21,10 +21,11 @@ import time
 import numpy as np
 import torch
 
+from chordscope.augment import augment
 from chordscope.chords import get_vocabulary
 from chordscope.fit import TrainConfig, _loss, _Sequences
 from chordscope.models import build_model, n_params
-from chordscope.musicdata import SongPool, augment, excerpts
+from chordscope.musicdata import SongPool, excerpts
 
 
 def _config(batch_size: int) -> TrainConfig:

@@ -5,9 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
+from chordscope.augment import augment, rotate_classes
 from chordscope.chords import PITCH_NAMES, get_vocabulary, parse_label
 from chordscope.errors import ParameterError
-from chordscope.musicdata import SongPool, augment, excerpts, rotate_classes
+from chordscope.musicdata import SongPool, excerpts
 from chordscope.songs import (
     EVAL_SEED,
     TRAIN_BASS_PROGRAMS,
@@ -322,7 +323,7 @@ def test_fm_changes_only_the_chosen_songs_of_a_pool():
 
 
 def test_augment_bass_harmonics_copies_the_bass_alone():
-    from chordscope.musicdata import BASS_BINS
+    from chordscope.augment import BASS_BINS
 
     v = get_vocabulary("majmin")
     X = np.zeros((1, 73, 3), np.float32)

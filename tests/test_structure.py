@@ -8,19 +8,12 @@ import pytest
 import torch
 from test_context import SMALL_MUSIC, needs_fluidsynth
 
+from chordscope.augment import augment, rotate_structure
 from chordscope.chords import PITCH_NAMES, get_vocabulary
 from chordscope.errors import ParameterError
 from chordscope.fit import TrainConfig, _loss, _Sequences
 from chordscope.models import ChordTCN, build_model, check_architecture
-from chordscope.musicdata import (
-    NO_BASS,
-    SongPool,
-    augment,
-    excerpt_structure,
-    excerpts,
-    rotate_structure,
-    structure_code,
-)
+from chordscope.musicdata import NO_BASS, SongPool, excerpt_structure, excerpts, structure_code
 from chordscope.recognise import load_recogniser
 from chordscope.runs import train_recogniser
 

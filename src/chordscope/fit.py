@@ -39,6 +39,7 @@ import torch.distributed as dist
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
+from .augment import augment
 from .chords import get_vocabulary
 from .datasets import ChordDataConfig, chord_examples, song_frames, split_rng
 from .errors import (
@@ -56,7 +57,7 @@ from .models import (
     n_params,
     recogniser_architecture,
 )
-from .musicdata import augment, excerpt_structure, excerpts
+from .musicdata import excerpt_structure, excerpts
 from .musicdata import song_pool as music_pool
 from .threads import choose_threads, using_threads
 
