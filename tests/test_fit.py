@@ -203,6 +203,21 @@ def test_the_music_data_options_are_probabilities(key, value):
     TrainConfig(data="music", model="ChordTCN", **{key: 0.25})  # a probability is fine
 
 
+def test_extra_programs_refuse_held_out_and_non_programs():
+    from chordscope.heldout import HELD_OUT_BASS_PROGRAMS, HELD_OUT_CHORD_PROGRAMS
+
+    ok = TrainConfig(data="music", model="ChordTCN", extra_programs=[12, 107])
+    assert ok.extra_programs == [12, 107]
+    for held in (HELD_OUT_CHORD_PROGRAMS[0], HELD_OUT_BASS_PROGRAMS[-1]):
+        with pytest.raises(ParameterError, match="held out"):
+            TrainConfig(data="music", model="ChordTCN", extra_programs=[12, held])
+    for bad in ([128], [-1], ["koto"], [1.5]):
+        with pytest.raises(ParameterError, match="extra_programs="):
+            TrainConfig(data="music", model="ChordTCN", extra_programs=bad)
+    with pytest.raises(ParameterError, match="data = 'music'"):
+        TrainConfig(data="songs", extra_programs=[12])
+
+
 @pytest.mark.parametrize("value", [-1.0, 81.0, float("nan"), "loud", True])
 def test_ring_out_db_is_a_level_drop_in_decibels(value):
     with pytest.raises(ParameterError, match="ring_out_db="):

@@ -11,6 +11,7 @@ from chordscope.errors import ParameterError
 from chordscope.musicdata import SongPool, excerpts
 from chordscope.songs import (
     EVAL_SEED,
+    MORE_CHORD_PROGRAMS,
     TRAIN_BASS_PROGRAMS,
     TRAIN_CHORD_PROGRAMS,
     TRAIN_LEAD_PROGRAMS,
@@ -112,6 +113,25 @@ def test_training_programs_are_not_the_held_out_ones():
     assert not train & held
     for i in range(30):
         assert not {t[1] for t in music_song(i, seed=9).tracks if not t[2]} & held
+
+
+def test_extra_programs_join_the_chord_instruments_and_nothing_else():
+    extra = (107, 108)  # koto, kalimba: struck and plucked, in neither list
+    assert not set(extra) & set(TRAIN_CHORD_PROGRAMS) and set(extra) <= set(MORE_CHORD_PROGRAMS)
+    seen, isolated = set(), set()
+    for i in range(80):
+        plain, more = music_song(i, seed=11), music_song(i, seed=11, extra_programs=extra)
+        assert [c[2] for c in plain.chords] == [c[2] for c in more.chords]  # same harmony
+        for name, prog, drum, _ in more.tracks:
+            if name.startswith("chords"):
+                assert prog in TRAIN_CHORD_PROGRAMS or prog in extra
+                seen.add(prog)
+                if more.writer == "isolated":
+                    isolated.add(prog)
+            elif not drum:  # bass, lead and counter-voice keep their own lists
+                assert prog not in extra
+        assert music_song(i, seed=11, extra_programs=()).tracks == plain.tracks
+    assert set(extra) <= seen and isolated & set(extra)
 
 
 def test_rotate_classes_moves_roots_and_keeps_n():

@@ -49,6 +49,7 @@ from .errors import (
     valid_non_negative_int,
     valid_positive_int,
 )
+from .heldout import HELD_OUT_BASS_PROGRAMS, HELD_OUT_CHORD_PROGRAMS, HELD_OUT_LEAD_PROGRAMS
 from .io import atomic_write_bytes, read_json, write_json
 from .models import (
     RECOGNISERS,
@@ -107,6 +108,7 @@ class TrainConfig:
     ring_out_db: float = 0.0  # data = music: single chords labelled until this many dB down
     ring_out_songs: bool = False  # data = music, with ring_out_db: every song's last chord too
     inversions: float = 0.0  # data = music: share of chords inverted beyond the writers' 15 %
+    extra_programs: tuple = ()  # data = music: GM programs added to the chord instruments' draw
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
@@ -226,6 +228,16 @@ class TrainConfig:
             if not (number(v) and lo <= v <= hi):
                 raise ParameterError(f"{name}={v!r} must be a number in {lo}..{hi}")
         ints("programs", 0, 127)
+        ints("extra_programs", 0, 127, empty=True)
+        held = set(HELD_OUT_CHORD_PROGRAMS + HELD_OUT_BASS_PROGRAMS + HELD_OUT_LEAD_PROGRAMS)
+        if set(self.extra_programs) & held:
+            bad = sorted(set(self.extra_programs) & held)
+            raise ParameterError(
+                f"extra_programs {bad} are held out for evaluation (chordscope.heldout): "
+                "training on them would flatter the held-out scores"
+            )
+        if self.extra_programs and self.data != "music":
+            raise ParameterError("extra_programs needs data = 'music'")
         ints("roots", 0, 11)
         ints("octaves", 0, 8)
         ints("dilations", 1, 4096)
@@ -417,6 +429,7 @@ def song_pool(config: TrainConfig, split: str = "train", cache: str | None = Non
             ring_out_db=config.ring_out_db,
             ring_out_songs=config.ring_out_songs,
             inversions=config.inversions,
+            extra_programs=config.extra_programs,
             cqt=data.cqt,
             cache=cache,
         )

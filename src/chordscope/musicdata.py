@@ -155,9 +155,10 @@ def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
 
 
 def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-              ring_db=0.0, ring_songs=False, inversions=0.0):  # fmt: skip
+              ring_db=0.0, ring_songs=False, inversions=0.0, extra_programs=()):  # fmt: skip
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
-    song = music_song(i, seed=seed, counter=counter, inversions=inversions)
+    song = music_song(i, seed=seed, counter=counter, inversions=inversions,
+                      extra_programs=extra_programs)  # fmt: skip
     rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
     sr = cqt.sr
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
@@ -239,7 +240,7 @@ def _save_song(path: Path, F, chords) -> None:
 @lru_cache(maxsize=4)
 def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
               cqt, workers, ring_db=0.0, ring_songs=False, inversions=0.0,
-              cache=None):  # fmt: skip
+              extra_programs=(), cache=None):  # fmt: skip
     """Render the songs of a pool, kept per process: pools of two vocabularies share them.
 
     With ``cache`` (a folder), each song is read from there when this code rendered it before
@@ -251,6 +252,8 @@ def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, 
                         mp3=mp3_p, tuning_cents=tuning_cents, counter=counter, fm=fm_p,
                         cqt=repr(cqt), ring_out_db=ring_db, ring_out_songs=ring_songs,
                         inversions=inversions)  # fmt: skip
+        if extra_programs:  # named only when used: the folders of songs without stay as they were
+            settings["extra_programs"] = list(extra_programs)
         folder = render_cache_folder(cache, settings)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -268,7 +271,7 @@ def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, 
         if song is None:
             sf = soundfonts[i % len(soundfonts)]
             song = _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-                             cqt, ring_db, ring_songs, inversions)  # fmt: skip
+                             cqt, ring_db, ring_songs, inversions, extra_programs)  # fmt: skip
             if path is not None:
                 _save_song(path, *song)
         return song
@@ -292,6 +295,7 @@ def song_pool(
     ring_out_db: float = 0.0,
     ring_out_songs: bool = False,
     inversions: float = 0.0,
+    extra_programs=(),
     cqt: CQTConfig = CHORD_CQT,
     gap: int = 8,
     workers: int | None = None,
@@ -308,7 +312,8 @@ def song_pool(
     notes end (0: until they end); with ``ring_out_songs`` as well, every song's chords followed
     by ``N`` (its last chord, a rest) are, measured on its chord and bass parts alone after the
     room reverb, as the evaluation sets' references are; ``inversions`` is the share of chords
-    inverted beyond the writers' own (:func:`chordscope.songs.music_song`);
+    inverted beyond the writers' own and ``extra_programs`` the GM programs added to the chord
+    instruments' draw (:func:`chordscope.songs.music_song`);
     the songs are rendered at ``cqt.sr`` and transformed by ``cqt``. With ``cache`` (a folder),
     each song is kept there once rendered and read back by any later pool of the same settings
     rendered by the same code (:func:`render_cache_folder`): rendering is most of the set-up time
@@ -329,7 +334,8 @@ def song_pool(
         tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
         tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
         float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
-        bool(ring_out_songs), float(inversions), None if cache is None else str(cache),
+        bool(ring_out_songs), float(inversions), tuple(int(p) for p in extra_programs),
+        None if cache is None else str(cache),
     )  # fmt: skip
     hop_s = cqt.hop_length / cqt.sr
     cols, ys, ss = [], [], []

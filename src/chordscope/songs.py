@@ -28,7 +28,9 @@ Conventions
   chords struck once and left to ring, with silences between, as in recordings of one chord.
 - Instruments come from :data:`TRAIN_CHORD_PROGRAMS`, :data:`TRAIN_BASS_PROGRAMS` and
   :data:`TRAIN_LEAD_PROGRAMS`; the held-out programs of the evaluation
-  (:mod:`chordscope.heldout`) are never among them (tested).
+  (:mod:`chordscope.heldout`) are never among them (tested). ``extra_programs`` adds chord
+  instruments to the draw (:data:`MORE_CHORD_PROGRAMS` is a set of struck and plucked ones);
+  the training configuration refuses held-out programs there.
 - The simple songs at the end of the module (:class:`Song`, :func:`play_song`,
   :func:`render_song`) play chordscope's evaluation set (composed in :mod:`chordscope.evalset`)
   and the random training songs of ``data = "songs"`` (:func:`training_song`).
@@ -47,6 +49,7 @@ from .synth import SR, midi_notes, midi_to_hz, normalise_peak, render_midi
 __all__ = [
     "MusicSong",
     "TRAIN_CHORD_PROGRAMS",
+    "MORE_CHORD_PROGRAMS",
     "TRAIN_BASS_PROGRAMS",
     "TRAIN_LEAD_PROGRAMS",
     "progression",
@@ -81,6 +84,10 @@ TRAIN_LEAD_PROGRAMS = (40, 41, 56, 64, 65, 68, 71, 73, 80, 81)
 DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # GM2 kit numbers: standard, room, power, electronic, ...
 ISOLATED = 0.2  # share of training songs that are single chords with silences between
 RINGING_PROGRAMS = (0, 1, 2, 3, 4, 6, 16, 19, 24, 25, 26, 30, 48, 49, 88, 89)  # for those
+#: Chord programs neither the default training songs nor the held-out evaluation use, for
+#: ``extra_programs``: marimba, xylophone, tubular bells, dulcimer, tango accordion, pizzicato
+#: strings, muted trumpet, synth brass 2, metallic pad, sitar, banjo, shamisen, koto, kalimba.
+MORE_CHORD_PROGRAMS = (12, 13, 14, 15, 23, 45, 59, 63, 93, 104, 105, 106, 107, 108)
 
 # diatonic degrees (semitones above the tonic, triad, seventh)
 MAJOR = [(0, "maj", "maj7"), (2, "min", "min7"), (4, "min", "min7"), (5, "maj", "maj7"),
@@ -388,10 +395,13 @@ def _bass(root, bass_iv, ivs, nxt_root, start, end, beat, style, rng):
     return notes
 
 
-def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
+def arrange(
+    chords, tempo: float, key: str, rng: np.random.Generator, *, programs=TRAIN_CHORD_PROGRAMS
+) -> list:
     """Tracks ``[(name, program, is_drum, notes)]`` that play ``chords`` (see module docs).
 
-    Labels with a bass (``C:maj/3``) put that note under the chord and in the bass line.
+    Labels with a bass (``C:maj/3``) put that note under the chord and in the bass line; the
+    chord instruments are drawn from ``programs``.
     """
     beat = 60.0 / tempo
     body = [c for c in chords if c[2] != "N"]
@@ -399,7 +409,7 @@ def arrange(chords, tempo: float, key: str, rng: np.random.Generator) -> list:
     scale = np.array([0, 2, 4, 5, 7, 9, 11] if key.endswith("maj") else [0, 2, 3, 5, 7, 8, 10])
     has_bass = bool(rng.random() < 0.8)
     n_inst = int(rng.choice([1, 1, 2, 2, 3]))
-    programs = rng.choice(TRAIN_CHORD_PROGRAMS, size=n_inst, replace=False)
+    programs = rng.choice(programs, size=n_inst, replace=False)
     tracks = []
     for k, prog in enumerate(programs):
         style = str(rng.choice(VOICINGS, p=[0.35, 0.15, 0.15, 0.2, 0.15]))
@@ -490,7 +500,13 @@ def _drums(start, end, beat, rng):
 
 
 def music_song(
-    index: int, *, seed: int, n_chords: int = 16, counter: float = 0.0, inversions: float = 0.0
+    index: int,
+    *,
+    seed: int,
+    n_chords: int = 16,
+    counter: float = 0.0,
+    inversions: float = 0.0,
+    extra_programs=(),
 ) -> MusicSong:
     """Training song ``index`` drawn from ``seed`` (see module docs).
 
@@ -498,7 +514,9 @@ def music_song(
     probability that a chord not already inverted is played and labelled as an inversion
     (:func:`invert`), songs of single chords included (played close, the label's bass lowest).
     Each draws from its own stream, nothing at 0, so songs drawn before they existed are
-    unchanged.
+    unchanged. ``extra_programs`` joins :data:`TRAIN_CHORD_PROGRAMS` (and the single chords'
+    :data:`RINGING_PROGRAMS`) in the draw of chord instruments; with any, the songs differ from
+    those drawn without.
 
     Examples
     --------
@@ -518,8 +536,10 @@ def music_song(
     beat = 60.0 / tempo
     beats = float(rng.choice([2, 4, 4, 8])) if writer != "jazz" else float(rng.choice([2, 4]))
     lead_in, tail = float(rng.uniform(0.3, 1.5)), float(rng.uniform(0.3, 1.5))
+    extra = tuple(int(p) for p in extra_programs)
     if rng.random() < ISOLATED:
-        return _isolated_chords(seed, index, key, labels[:n_chords], lead_in, tail, rng)
+        ringing = RINGING_PROGRAMS + tuple(p for p in extra if p not in RINGING_PROGRAMS)
+        return _isolated_chords(seed, index, key, labels[:n_chords], lead_in, tail, rng, ringing)
     chords, t = [(0.0, lead_in, "N")], lead_in
     for lab in labels[:n_chords]:
         if rng.random() < 0.15 and ":" in lab and "dim" not in lab:  # an inversion, labelled
@@ -534,7 +554,8 @@ def music_song(
         seed=[int(seed), 40, int(index)], tempo=tempo, key=key, writer=writer,
         chords=chords, duration=t + tail,
     )  # fmt: skip
-    song.tracks = arrange(chords, tempo, key, rng)
+    chord_programs = TRAIN_CHORD_PROGRAMS + tuple(p for p in extra if p not in TRAIN_CHORD_PROGRAMS)
+    song.tracks = arrange(chords, tempo, key, rng, programs=chord_programs)
     if counter:
         crng = np.random.default_rng(np.random.SeedSequence([seed, 43, index]))
         if crng.random() < counter:
@@ -620,12 +641,12 @@ def counter_line(body, beat: float, tonic: int, scale, rng: np.random.Generator)
     return notes
 
 
-def _isolated_chords(seed, index, key, labels, lead_in, tail, rng) -> MusicSong:
+def _isolated_chords(seed, index, key, labels, lead_in, tail, rng, programs) -> MusicSong:
     """Compose a song of single chords, as in recordings of single chords.
 
     Each chord is struck once and left to ring (0.8–3 s), with silences (``N``) between them.
     """
-    program = int(rng.choice(RINGING_PROGRAMS))
+    program = int(rng.choice(programs))
     style = str(rng.choice(["guitar", "close", "spread"]))
     chords, notes, t = [(0.0, lead_in, "N")], [], lead_in
     for lab in labels:
