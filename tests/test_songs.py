@@ -1,6 +1,7 @@
 """Musical training songs (chordscope.songs) and their data path (chordscope.musicdata)."""
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -399,13 +400,12 @@ def test_ring_out_fills_a_gap_the_sound_rings_through_and_leaves_chord_changes()
 
 @needs_fluidsynth
 def test_ring_out_db_relabels_single_chord_songs_and_leaves_their_audio():
-    from chordscope.features import CHORD_CQT
-    from chordscope.musicdata import _one_song, song_pool
+    from chordscope.musicdata import RenderSettings, _one_song, song_pool
 
     i = next(i for i in range(40) if music_song(i, seed=7).writer == "isolated")
-    args = (i, 7, "fluidr3", (10.0, 40.0), 0.0, 0.0, 15.0, 0.0, 0.0, CHORD_CQT)
-    F0, c0 = _one_song(*args)
-    F1, c1 = _one_song(*args, 30.0)
+    r = RenderSettings(seed=7, soundfonts=("fluidr3",), snr_db=(10.0, 40.0), tuning_cents=15.0)
+    F0, c0 = _one_song(i, r)
+    F1, c1 = _one_song(i, replace(r, ring_out_db=30.0))
     assert np.array_equal(F0, F1) and c0 == music_song(i, seed=7).chords
     assert c1 != c0 and c1[0][0] == 0.0 and c1[-1][1] == c0[-1][1]
     assert all(a[1] == b[0] for a, b in zip(c1, c1[1:], strict=False))  # a tiling
@@ -413,15 +413,14 @@ def test_ring_out_db_relabels_single_chord_songs_and_leaves_their_audio():
     grown = [end - ends[start] for start, end, lab in c1 if lab != "N"]
     assert min(grown) >= 0 and max(grown) > 0.05
     other = next(j for j in range(40) if music_song(j, seed=7).writer != "isolated")
-    assert _one_song(other, *args[1:])[1] == _one_song(other, *args[1:], 30.0)[1]
+    assert _one_song(other, r)[1] == _one_song(other, replace(r, ring_out_db=30.0))[1]
     with pytest.raises(ParameterError, match="ring_out_db"):
         song_pool("majmin", [i], seed=7, ring_out_db=100.0)
 
 
 @needs_fluidsynth
 def test_ring_out_songs_labels_every_songs_last_chord_on_its_harmony_after_the_room():
-    from chordscope.features import CHORD_CQT
-    from chordscope.musicdata import _one_song, song_pool
+    from chordscope.musicdata import RenderSettings, _one_song, song_pool
 
     # song 4 of seed 1000: a chord instrument, a bass, a lead and drums that play into the tail
     song = music_song(4, seed=1000)
@@ -431,15 +430,22 @@ def test_ring_out_songs_labels_every_songs_last_chord_on_its_harmony_after_the_r
     rest = y - h  # lead and drums, on the same scale
     tail = slice(int((song.chords[-1][0] + 0.3) * 16000), int((song.chords[-1][0] + 0.45) * 16000))
     assert np.sqrt(np.mean(rest[tail] ** 2)) > 30 * np.sqrt(np.mean(h[tail] ** 2))
-    args = (4, 1000, "fluidr3", (10.0, 40.0), 1.0, 0.0, 15.0, 0.0, 0.0, CHORD_CQT)  # reverb always
-    F0, c0 = _one_song(*args, 30.0)
-    F1, c1 = _one_song(*args, 30.0, True)
+    r = RenderSettings(  # reverb always
+        seed=1000,
+        soundfonts=("fluidr3",),
+        snr_db=(10.0, 40.0),
+        reverb=1.0,
+        tuning_cents=15.0,
+        ring_out_db=30.0,
+    )
+    F0, c0 = _one_song(4, r)
+    F1, c1 = _one_song(4, replace(r, ring_out_songs=True))
     assert np.array_equal(F0, F1) and c0 == song.chords  # audio unchanged, old labels unchanged
     assert c1[:-2] == c0[:-2] and c1[-2][2] == c0[-2][2] and c1[-1][1] == c0[-1][1]
     assert c1[-2][1] > c0[-2][1] + 0.05  # the last chord rings on (through the room) ...
     drums_end = max(n[1] for n in song.tracks[3][3])
     assert c1[-1][2] == "N" and c1[-1][0] < drums_end - 0.3  # ... and dies before the drums stop
-    dry = _one_song(*args[:4], 0.0, *args[5:], 30.0, True)[1]  # no room: a shorter ring
+    dry = _one_song(4, replace(r, reverb=0.0, ring_out_songs=True))[1]  # no room: a shorter ring
     assert c1[-2][1] > dry[-2][1] > c0[-2][1]
     with pytest.raises(ParameterError, match="ring_out_songs needs"):
         song_pool("majmin", [4], seed=1000, ring_out_songs=True)

@@ -38,7 +38,7 @@ import json
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,6 +54,7 @@ from .synth import add_noise, reverb
 
 __all__ = [
     "SongPool",
+    "RenderSettings",
     "song_pool",
     "render_cache_folder",
     "fm_tracks",
@@ -88,6 +89,43 @@ class SongPool:
 
     def __len__(self) -> int:
         return self.F.shape[1]
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How the songs of a pool are rendered and degraded (:func:`song_pool` says what each does).
+
+    One value passed down to every song; it names the render cache's folder
+    (:func:`render_cache_folder`), so two pools share cached songs only when all of it agrees.
+    """
+
+    seed: int
+    soundfonts: tuple = ("fluidr3", "timgm6mb")
+    snr_db: tuple | None = None
+    reverb: float = 0.0
+    mp3: float = 0.0
+    tuning_cents: float = 0.0
+    counter: float = 0.0
+    fm: float = 0.0
+    ring_out_db: float = 0.0
+    ring_out_songs: bool = False
+    inversions: float = 0.0
+    extra_programs: tuple = ()
+    cqt: CQTConfig = CHORD_CQT
+
+    def cache_settings(self) -> dict:
+        """Return the settings as JSON values, as the cache folder's ``settings.json`` keeps them.
+
+        ``extra_programs`` is named only when there are any: settings without them read as they
+        did before the option existed.
+        """
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d.update(soundfonts=list(self.soundfonts), cqt=repr(self.cqt))
+        if self.extra_programs:
+            d["extra_programs"] = list(self.extra_programs)
+        else:
+            del d["extra_programs"]
+        return d
 
 
 def mp3_round_trip(y: np.ndarray, sr: int, quality: float) -> np.ndarray:
@@ -154,16 +192,16 @@ def fm_tracks(song, seed: int, index: int, p: float) -> tuple:
     return tuple(chosen) if set(chosen) & {"bass", "chords0"} else (*chosen, "chords0")
 
 
-def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p, cqt,
-              ring_db=0.0, ring_songs=False, inversions=0.0, extra_programs=()):  # fmt: skip
+def _one_song(i: int, r: RenderSettings):
     """Log-CQT of training song ``i`` after its degradations, and its chords."""
-    song = music_song(i, seed=seed, counter=counter, inversions=inversions,
-                      extra_programs=extra_programs)  # fmt: skip
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 41, i]))
-    sr = cqt.sr
+    song = music_song(i, seed=r.seed, counter=r.counter, inversions=r.inversions,
+                      extra_programs=r.extra_programs)  # fmt: skip
+    rng = np.random.default_rng(np.random.SeedSequence([r.seed, 41, i]))
+    sr, ring_db, snr_db = r.cqt.sr, r.ring_out_db, r.snr_db
     additive = ("chords0",) if rng.random() < ADDITIVE else ()
-    fm = fm_tracks(song, seed, i, fm_p)
-    every = bool(ring_db and ring_songs)  # every song, measured on its harmony after the room
+    fm = fm_tracks(song, r.seed, i, r.fm)
+    every = bool(ring_db and r.ring_out_songs)  # every song, measured on its harmony after the room
+    soundfont = r.soundfonts[i % len(r.soundfonts)]
     y = render_music(song, sr=sr, soundfont=soundfont, additive=additive, rng=rng, fm=fm,
                      harmony=every)  # fmt: skip
     y, harmony = y if every else (y, None)
@@ -174,7 +212,7 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
     floor = float(np.sqrt(np.mean((y - clean) ** 2)))  # the added noise's level
     if ring_db and song.writer == "isolated" and not every:  # no draw: the audio is the same
         chords = ring_out(chords, clean, sr, drop_db=ring_db, floor=floor)
-    if rng.random() < reverb_p:
+    if rng.random() < r.reverb:
         rt60, wet = float(rng.uniform(0.2, 1.5)), float(rng.uniform(0.1, 0.5))
         if every:  # the same room (a copy of the stream draws the same response)
             harmony = reverb(harmony, sr=sr, rt60=rt60, wet=wet, rng=copy.deepcopy(rng))
@@ -185,10 +223,10 @@ def _one_song(i, seed, soundfont, snr_db, reverb_p, mp3_p, tuning_cents, counter
         y = compress(
             y, sr, threshold_db=float(rng.uniform(-30, -10)), ratio=float(rng.uniform(2, 8))
         )
-    if rng.random() < mp3_p:
+    if rng.random() < r.mp3:
         y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
-    tuning = float(rng.uniform(-tuning_cents, tuning_cents)) / 100.0
-    return log_cqt(y, config=cqt, gain=GAIN, tuning=tuning).astype(np.float16), chords
+    tuning = float(rng.uniform(-r.tuning_cents, r.tuning_cents)) / 100.0
+    return log_cqt(y, config=r.cqt, gain=GAIN, tuning=tuning).astype(np.float16), chords
 
 
 #: The modules whose code decides a rendered song: a change to any of them starts a new cache.
@@ -238,9 +276,7 @@ def _save_song(path: Path, F, chords) -> None:
 
 
 @lru_cache(maxsize=4)
-def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-              cqt, workers, ring_db=0.0, ring_songs=False, inversions=0.0,
-              extra_programs=(), cache=None):  # fmt: skip
+def _rendered(indices, r: RenderSettings, workers: int, cache=None):
     """Render the songs of a pool, kept per process: pools of two vocabularies share them.
 
     With ``cache`` (a folder), each song is read from there when this code rendered it before
@@ -248,12 +284,7 @@ def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, 
     """
     folder = None
     if cache is not None:
-        settings = dict(seed=seed, soundfonts=list(soundfonts), snr_db=snr_db, reverb=reverb_p,
-                        mp3=mp3_p, tuning_cents=tuning_cents, counter=counter, fm=fm_p,
-                        cqt=repr(cqt), ring_out_db=ring_db, ring_out_songs=ring_songs,
-                        inversions=inversions)  # fmt: skip
-        if extra_programs:  # named only when used: the folders of songs without stay as they were
-            settings["extra_programs"] = list(extra_programs)
+        settings = r.cache_settings()
         folder = render_cache_folder(cache, settings)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -269,9 +300,7 @@ def _rendered(indices, seed, soundfonts, snr_db, reverb_p, mp3_p, tuning_cents, 
         path = folder / f"{i}.npz" if folder is not None else None
         song = _load_song(path) if path is not None and path.exists() else None
         if song is None:
-            sf = soundfonts[i % len(soundfonts)]
-            song = _one_song(i, seed, sf, snr_db, reverb_p, mp3_p, tuning_cents, counter, fm_p,
-                             cqt, ring_db, ring_songs, inversions, extra_programs)  # fmt: skip
+            song = _one_song(i, r)
             if path is not None:
                 _save_song(path, *song)
         return song
@@ -330,13 +359,19 @@ def song_pool(
         raise ParameterError(f"inversions={inversions!r} must be a probability in 0..1")
     if ring_out_songs and not ring_out_db:
         raise ParameterError("ring_out_songs needs ring_out_db > 0 (how far a chord dies away)")
-    parts = _rendered(
-        tuple(int(i) for i in indices), int(seed), tuple(soundfonts),
-        tuple(snr_db) if snr_db else None, float(reverb_p), float(mp3_p), float(tuning_cents),
-        float(counter), float(fm), cqt, workers or os.cpu_count() or 1, float(ring_out_db),
-        bool(ring_out_songs), float(inversions), tuple(int(p) for p in extra_programs),
-        None if cache is None else str(cache),
+    settings = RenderSettings(
+        seed=int(seed), soundfonts=tuple(soundfonts), snr_db=tuple(snr_db) if snr_db else None,
+        reverb=float(reverb_p), mp3=float(mp3_p), tuning_cents=float(tuning_cents),
+        counter=float(counter), fm=float(fm), ring_out_db=float(ring_out_db),
+        ring_out_songs=bool(ring_out_songs), inversions=float(inversions),
+        extra_programs=tuple(int(p) for p in extra_programs), cqt=cqt,
     )  # fmt: skip
+    parts = _rendered(
+        tuple(int(i) for i in indices),
+        settings,
+        workers or os.cpu_count() or 1,
+        None if cache is None else str(cache),
+    )
     hop_s = cqt.hop_length / cqt.sr
     cols, ys, ss = [], [], []
     for F, chords in parts:
