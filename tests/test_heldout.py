@@ -74,9 +74,12 @@ def test_held_out_programs_and_seed_are_never_used_in_training():
     assert len(held) == 12 + 3 + 6  # the three tuples do not overlap either
     trained = set(evalset.CHORD_PROGRAMS) | set(evalset.BASS_PROGRAMS)
     pretrained = Path(evalset.__file__).with_name("pretrained")
-    for toml in sorted(pretrained.glob("*.toml")):
+    experiments = Path(__file__).parents[1] / "benchmarks" / "experiments"
+    tomls = sorted(pretrained.glob("*.toml")) + sorted(experiments.glob("*.toml"))
+    assert len(tomls) > 4 + 10  # the shipped recipes and the README's experiments
+    for toml in tomls:
         config = tomllib.loads(toml.read_text())
-        trained |= set(config.get("programs", []))
+        trained |= set(config.get("programs", [])) | set(config.get("extra_programs", []))
         assert heldout.HELD_OUT_SOUNDFONT not in config.get("soundfonts", []), toml.name
     try:
         from chordscope import songs

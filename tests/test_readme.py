@@ -624,3 +624,17 @@ def test_readme_blocks_parser():
     assert substitute("HOST:29500") == "localhost:29500" and substitute("FILE.toml") == "train.toml"
     with pytest.raises(AssertionError, match="PLACEHOLDERS"):
         substitute("SOMETHING")
+
+
+def test_every_experiment_the_readme_names_is_a_valid_recipe():
+    from chordscope.fit import load_config
+
+    text = (ROOT / "README.md").read_text()
+    folder = ROOT / "benchmarks" / "experiments"
+    named = set(re.findall(r"benchmarks/experiments/([\w-]+)\.toml", text))
+    assert named, "the README names no experiment recipe"
+    for name in sorted(named | {p.stem for p in folder.glob("*.toml")}):
+        path = folder / f"{name}.toml"
+        assert path.is_file(), f"README names {path.relative_to(ROOT)}, which is missing"
+        config = load_config(path)
+        assert config.data == "music" and f"runs/{name}" in path.read_text(), name
