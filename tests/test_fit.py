@@ -194,7 +194,8 @@ def test_songs_config_checks():
 
 
 @pytest.mark.parametrize(
-    "key", ["harmonics", "smear", "counter_voice", "fm", "bass_harmonics", "inversions"]
+    "key",
+    ["harmonics", "smear", "counter_voice", "fm", "bass_harmonics", "inversions", "freq_mask"],
 )
 @pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "half", True])
 def test_the_music_data_options_are_probabilities(key, value):

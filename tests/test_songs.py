@@ -208,6 +208,27 @@ def test_augment_without_harmonics_draws_what_it_drew_before():
     np.testing.assert_array_equal(a[0], d[0])
 
 
+def test_freq_mask_silences_one_band_in_a_share_of_excerpts_after_the_shift():
+    v = get_vocabulary("majmin")
+    X = np.random.default_rng(1).uniform(0.5, 2, (400, 73, 4)).astype(np.float32)
+    Y = np.full((400, 2), v.index("D:min"))
+    plain = augment(X, Y, v, np.random.default_rng(3), pitch_shift=2, gain_db=(-6, 6))
+    masked = augment(X, Y, v, np.random.default_rng(3), pitch_shift=2, gain_db=(-6, 6),
+                     freq_mask=0.5)  # fmt: skip
+    np.testing.assert_array_equal(plain[1], masked[1])  # the same shifts: labels as before
+    changed = [j for j in range(400) if not np.array_equal(plain[0][j], masked[0][j])]
+    assert 0.4 < len(changed) / 400 < 0.6
+    widths = []
+    for j in changed:
+        gone = np.flatnonzero((masked[0][j] == 0).all(axis=1) & (plain[0][j] != 0).any(axis=1))
+        assert len(gone) and np.all(np.diff(gone) == 1)  # one band, whole excerpt long
+        keep = np.ones(73, bool)
+        keep[gone] = False
+        np.testing.assert_array_equal(masked[0][j][keep], plain[0][j][keep])  # nothing else
+        widths.append(len(gone))
+    assert min(widths) >= 1 and max(widths) <= 12 and len(set(widths)) > 5
+
+
 def test_augment_smear_spreads_each_note_to_its_neighbours_alike():
     v = get_vocabulary("majmin")
     X = np.zeros((200, 73, 2), np.float32)

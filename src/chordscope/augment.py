@@ -9,6 +9,8 @@
   (:func:`add_harmonics`); with ``smear``, a blur into the neighbouring semitones
   (:func:`smear_semitones`); with ``bass_harmonics``, copies of the bass register alone
   (:data:`BASS_BINS`) at those intervals.
+- With ``freq_mask``, a band of up to an octave silenced across the whole excerpt
+  (:func:`mask_band`, the frequency masking of SpecAugment), drawn last, after the pitch shift.
 
 Nothing here renders a song, so changing it leaves the render cache
 (:func:`chordscope.musicdata.render_cache_folder`) valid.
@@ -27,6 +29,8 @@ __all__ = [
     "BASS_BINS",
     "HARMONIC_SHIFTS",
     "smear_semitones",
+    "mask_band",
+    "MASK_BINS",
     "rotate_classes",
     "rotate_structure",
 ]
@@ -128,6 +132,35 @@ def smear_semitones(M: np.ndarray, rng: np.random.Generator, p: float) -> np.nda
     return out
 
 
+#: Widest band :func:`mask_band` silences, in bins (an octave of the recognisers' CQT).
+MASK_BINS = 12
+
+
+def mask_band(X: np.ndarray, rng: np.random.Generator, p: float) -> np.ndarray:
+    """Silence one band of the log-magnitudes ``X (b, n_bins, n)`` in a share ``p`` of excerpts.
+
+    A chosen excerpt loses 2 to :data:`MASK_BINS` consecutive bins (width and place uniform)
+    for its whole length, set to 0 (silence in ``log1p``): an instrument whose partials are
+    missing there, or an equaliser notch. The labels stay, so the network has to name the chord
+    from the notes, octaves and partials that are left.
+
+    Examples
+    --------
+    >>> X = np.ones((1, 73, 3), np.float32)
+    >>> out = mask_band(X, np.random.default_rng(0), 1.0)
+    >>> gone = np.flatnonzero(out[0, :, 0] == 0)
+    >>> 2 <= len(gone) <= 12, bool(np.all(np.diff(gone) == 1)), bool((out[0, :, 2] == 0).sum())
+    (True, True, True)
+    """
+    out = X.copy()
+    n_bins = X.shape[1]
+    for j in np.flatnonzero(rng.random(X.shape[0]) < p):
+        width = int(rng.integers(2, MASK_BINS + 1))
+        lo = int(rng.integers(0, n_bins - width + 1))
+        out[j, lo : lo + width] = 0
+    return out
+
+
 def augment(
     X: np.ndarray,
     Y: np.ndarray,
@@ -140,6 +173,7 @@ def augment(
     harmonics: float = 0.0,
     smear: float = 0.0,
     bass_harmonics: float = 0.0,
+    freq_mask: float = 0.0,
     structure: np.ndarray | None = None,
 ) -> tuple:
     """Augment a batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` as the module docs say.
@@ -189,4 +223,6 @@ def augment(
         X, Y = out, rotate_classes(Y, shifts[:, None], vocab)
         if structure is not None:
             structure = rotate_structure(structure, shifts[:, None])
+    if freq_mask:  # drawn last and only when on: recipes without it draw what they drew before
+        X = mask_band(X, rng, freq_mask)
     return (X, Y) if structure is None else (X, Y, structure)

@@ -103,6 +103,7 @@ class TrainConfig:
     harmonics: float = 0.0  # data = music: probability of extra upper harmonics per excerpt
     smear: float = 0.0  # data = music: probability of a blur into the neighbouring semitones
     bass_harmonics: float = 0.0  # data = music: probability of extra harmonics of the bass alone
+    freq_mask: float = 0.0  # data = music: probability of a silenced band (up to an octave)
     counter_voice: float = 0.0  # data = music: share of songs with a counter-voice
     fm: float = 0.0  # data = music: share of songs with FM-synthesised bass, chords or lead
     ring_out_db: float = 0.0  # data = music: single chords labelled until this many dB down
@@ -220,6 +221,7 @@ class TrainConfig:
             ("ring_out_db", 0, 80),
             ("bass_harmonics", 0, 1),
             ("smear", 0, 1),
+            ("freq_mask", 0, 1),
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
             ("structure", 0, 10),
@@ -467,7 +469,8 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int, cache=None):
         X, Y, *S = augment(
             X, Y, get_vocabulary(config.vocab), rng, pitch_shift=config.pitch_shift,
             gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
-            smear=config.smear, bass_harmonics=config.bass_harmonics, structure=S,
+            smear=config.smear, bass_harmonics=config.bass_harmonics,
+            freq_mask=config.freq_mask, structure=S,
         )  # fmt: skip
         X, Y = torch.from_numpy(X[:, None]), torch.from_numpy(Y)
         return (X, Y, torch.from_numpy(S[0])) if S else (X, Y)
