@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,8 +208,8 @@ def test_the_music_data_options_are_probabilities(key, value):
 def test_extra_programs_refuse_held_out_and_non_programs():
     from chordscope.heldout import HELD_OUT_BASS_PROGRAMS, HELD_OUT_CHORD_PROGRAMS
 
-    ok = TrainConfig(data="music", model="ChordTCN", extra_programs=[12, 107])
-    assert ok.extra_programs == [12, 107]
+    ok = TrainConfig(data="music", model="ChordTCN", extra_programs=[12, 107], channels=[8, 8, 8])
+    assert ok.extra_programs == (12, 107) and hash(ok) == hash(replace(ok))  # lists: tuples
     for held in (HELD_OUT_CHORD_PROGRAMS[0], HELD_OUT_BASS_PROGRAMS[-1]):
         with pytest.raises(ParameterError, match="held out"):
             TrainConfig(data="music", model="ChordTCN", extra_programs=[12, held])

@@ -144,6 +144,9 @@ class TrainConfig:
     dataset: ChordDataConfig = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        for f in fields(self):  # lists become tuples: a config is hashable (pools are cached by it)
+            if f.init and isinstance(getattr(self, f.name), list):
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
         for name in (
             "steps",
             "batch_size",
