@@ -9,7 +9,7 @@ import pytest
 from chordscope.augment import augment, rotate_classes
 from chordscope.chords import PITCH_NAMES, get_vocabulary, parse_label
 from chordscope.errors import ParameterError
-from chordscope.musicdata import SongPool, excerpts
+from chordscope.musicdata import SongPool, excerpts, song_pool
 from chordscope.songs import (
     EVAL_SEED,
     MORE_CHORD_PROGRAMS,
@@ -133,6 +133,8 @@ def test_extra_programs_join_the_chord_instruments_and_nothing_else():
                 assert prog not in extra
         assert music_song(i, seed=11, extra_programs=()).tracks == plain.tracks
     assert set(extra) <= seen and isolated & set(extra)
+    with pytest.raises(ParameterError, match="extra_programs="):
+        song_pool("majmin", [0], seed=11, extra_programs=(12, 128))
 
 
 def test_rotate_classes_moves_roots_and_keeps_n():

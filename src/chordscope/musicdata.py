@@ -357,6 +357,8 @@ def song_pool(
         raise ParameterError(f"ring_out_db={ring_out_db!r} must be in 0..80 dB")
     if not 0 <= inversions <= 1:
         raise ParameterError(f"inversions={inversions!r} must be a probability in 0..1")
+    if any(not 0 <= int(p) <= 127 for p in extra_programs):
+        raise ParameterError(f"extra_programs={list(extra_programs)!r} must be GM programs 0..127")
     if ring_out_songs and not ring_out_db:
         raise ParameterError("ring_out_songs needs ring_out_db > 0 (how far a chord dies away)")
     settings = RenderSettings(
