@@ -175,6 +175,23 @@ def test_a_render_cache_renders_again_what_it_cannot_read_or_what_changed(tmp_pa
     assert rendered == [1, 0] and len(list(cache.iterdir())) == 2  # other settings, other folder
 
 
+def test_a_render_cache_keeps_its_songs_through_prose_edits_but_not_through_code_edits():
+    from pathlib import Path
+
+    import chordscope.songs
+    from chordscope.musicdata import code_digest
+
+    source = Path(chordscope.songs.__file__).read_text(encoding="utf-8")
+    assert '"""' in source and "#" in source
+    prose = source.replace('"""', '"""An edited docstring. ', 1)  # the module's docstring
+    prose = prose.replace("\ndef ", "\n# a new comment\ndef ", 3)  # comments and layout
+    assert prose != source and code_digest(prose) == code_digest(source)
+    code = source.replace("TRAIN_BASS_PROGRAMS = (32,", "TRAIN_BASS_PROGRAMS = (31,", 1)
+    assert code != source and code_digest(code) != code_digest(source)
+    renamed = source.replace("def ring_out(", "def ring_out_(", 1)
+    assert renamed != source and code_digest(renamed) != code_digest(source)
+
+
 def test_a_render_cache_that_is_a_file_is_refused_before_anything_is_written(tmp_path, capsys):
     from chordscope.cli import main
 

@@ -56,6 +56,7 @@ __all__ = [
     "SongPool",
     "RenderSettings",
     "song_pool",
+    "code_digest",
     "render_cache_folder",
     "fm_tracks",
     "excerpts",
@@ -233,26 +234,61 @@ def _one_song(i: int, r: RenderSettings):
 _RENDER_MODULES = ("songs", "musicdata", "synth", "features", "chords", "datasets")
 
 
+def code_digest(source: str) -> str:
+    r"""Hash Python ``source`` by what it does: comments, docstrings and layout do not count.
+
+    The render cache names its folders by this digest of the rendering modules
+    (:func:`render_cache_folder`), so editing their prose keeps the songs already rendered,
+    while any change to the code (a constant, a statement, a name) starts a new cache.
+
+    Examples
+    --------
+    >>> plain = "def f(x):\n    return x + 1\n"
+    >>> prose = "def f(x):\n    'Add one.'\n    return (x+1)  # one more\n"
+    >>> code_digest(plain) == code_digest(prose)
+    True
+    >>> code_digest("x = 1") == code_digest("x = 2")
+    False
+    """
+    import ast
+    import hashlib
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
 def render_cache_folder(root, settings: dict) -> Path:
     """Return the folder of ``root`` that holds songs rendered with ``settings`` by this code.
 
-    Its name is a hash of the settings, of the source of the modules that render a song
-    (:data:`_RENDER_MODULES`), of the SoundFont files' sizes and of FluidSynth's version, so
-    a cached song is only ever the one this code would render; ``settings.json`` in it says
-    what they were.
+    Its name is a hash of the settings, of the code of the modules that render a song
+    (:data:`_RENDER_MODULES`, by :func:`code_digest`: their comments and docstrings do not
+    count), of the SoundFont files' sizes and of the versions of the libraries that render and
+    transform it (FluidSynth, libsndfile's mp3, librosa, NumPy, SciPy), so a cached song is only
+    ever the one this code would render; ``settings.json`` in it says what they were.
     """
     import hashlib
 
-    from . import __version__
     from .synth import fluidsynth_version, soundfont_path
 
     here = Path(__file__).parent
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=repr).encode())
     for name in _RENDER_MODULES:
-        h.update((here / f"{name}.py").read_bytes())
+        h.update(code_digest((here / f"{name}.py").read_text(encoding="utf-8")).encode())
     for sf in settings["soundfonts"]:
         h.update(f"{sf}:{Path(soundfont_path(sf)).stat().st_size}".encode())
-    h.update(f"{__version__}|{fluidsynth_version()}".encode())
+    import librosa
+    import scipy
+    import soundfile
+
+    libraries = (librosa.__version__, np.__version__, scipy.__version__,
+                 soundfile.__libsndfile_version__, fluidsynth_version())  # fmt: skip
+    h.update("|".join(libraries).encode())
     return Path(root) / h.hexdigest()[:16]
 
 
