@@ -210,7 +210,13 @@ def _cmd_evalset(args) -> int:
     from .io import output_folder, write_json
 
     if args.heldout:
-        from .heldout import CONDITIONS, HELDOUT_SEED, HELDOUT_SONGS, write_heldout_set
+        from .heldout import (
+            CONDITIONS,
+            HELDOUT_SEED,
+            HELDOUT_SONGS,
+            chorale_count,
+            write_heldout_set,
+        )
 
         if args.soundfont is not None:
             raise ParameterError(
@@ -218,7 +224,9 @@ def _cmd_evalset(args) -> int:
             )
         conditions = list(CONDITIONS) if args.conditions is None else args.conditions.split(",")
         n_songs = HELDOUT_SONGS if args.songs is None else args.songs
-        total = n_songs * len(conditions) if isinstance(n_songs, int) and n_songs > 0 else None
+        total = None
+        if isinstance(n_songs, int) and n_songs > 0:
+            total = sum(chorale_count(n_songs) if c == "chorales" else n_songs for c in conditions)
         write, unit = write_heldout_set, "files"
         settings = {
             "conditions": conditions,

@@ -44,7 +44,10 @@ Conventions
   The song conditions before them are composed like the evaluation set
   (block chords or arpeggios over a bass on the root), the arrangement the first models were
   trained on; these two are arranged like the new models' training songs. Each favours one
-  family, so both are reported.
+  family, so both are reported. ``chorales`` (added 2026-12-02) is harmony no chordscope code
+  wrote: the Bach chorales of music21's corpus with their Roman-numeral analyses
+  (:mod:`chordscope.chorales`), each played once (18 pieces at most), the upper voices and the
+  bass by two held-out programs, FluidR3.
 - The same seed gives byte-identical files, mp3 included (LAME is deterministic; tested).
 """
 
@@ -77,6 +80,7 @@ __all__ = [
     "heldout_song",
     "isolated_chords",
     "music_piece",
+    "chorale_count",
     "room_impulse_response",
     "mp3_frame_bitrates",
     "render_condition",
@@ -146,6 +150,9 @@ CONDITIONS = {
     ),
     "heldout-music-both": Condition(
         111, "song", "heldout-music songs through the held-out OPL3 SoundFont"
+    ),
+    "chorales": Condition(
+        112, "chorale", "Bach chorales and their analyses (music21), held-out programs"
     ),
 }
 #: The conditions that play :func:`music_piece` songs, and the SoundFont of each.
@@ -562,6 +569,65 @@ def _sounding(song, n_samples: int, pitched: np.ndarray, sr: int) -> tuple[list,
     return segments, meta
 
 
+def chorale_count(n_songs: int) -> int:
+    """Pieces of the ``chorales`` condition in a set of ``n_songs`` a condition: at most 18.
+
+    There are as many as music21's corpus has analysed chorales that line up with their scores
+    (:data:`chordscope.chorales.CHORALE_NUMBERS`); none is played twice.
+    """
+    from .chorales import CHORALE_NUMBERS
+
+    return min(int(n_songs), len(CHORALE_NUMBERS))
+
+
+def _chorale(index: int, *, sr: int, rng: np.random.Generator):
+    """Chorale ``index`` (of :data:`chordscope.chorales.CHORALE_NUMBERS`), played and labelled.
+
+    Its three upper voices are played by one held-out program and its bass by another (FluidR3),
+    at a tempo of 60–96 quarter notes a minute, each note a little detached so that repeated
+    notes sound again; half a second of silence before, two seconds after (the last chord is
+    labelled while it rings, as everywhere in this set).
+    """
+    import pretty_midi
+
+    from .chorales import CHORALE_NUMBERS, chorale
+
+    if not 0 <= index < len(CHORALE_NUMBERS):
+        raise ParameterError(
+            f"index={index!r}: the chorales condition has {len(CHORALE_NUMBERS)} pieces"
+        )
+    piece = chorale(CHORALE_NUMBERS[index])
+    upper, lower = (int(p) for p in rng.choice(HELD_OUT_CHORD_PROGRAMS, 2, replace=False))
+    tempo = float(rng.uniform(60.0, 96.0))
+    q, lead_in = 60.0 / tempo, 0.5
+    voices = {0: [], 1: []}
+    for pitch, start, end, voice in piece.notes:
+        a, b = lead_in + start * q, lead_in + end * q
+        velocity = float(np.clip(rng.normal(0.75, 0.05), 0.5, 0.95))
+        voices[int(voice == 3)].append((pitch, a, max(a + 0.05, b - 0.03), velocity))
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments += [midi_notes(voices[0], program=upper), midi_notes(voices[1], program=lower)]
+    end = lead_in + piece.length_q * q
+    duration = end + 2.0
+    y = normalise_peak(render_midi(pm, duration=duration, sr=sr, soundfont="fluidr3"))
+    segments = [(0.0, lead_in, "N")]
+    segments += [(lead_in + a * q, lead_in + b * q, lab) for a, b, lab in piece.chords]
+    segments.append((end, len(y) / sr, "N"))
+    segments = ring_out(segments, y, sr, drop_db=RING_OUT_DB)
+    meta = {
+        "riemenschneider": piece.number,
+        "bwv": piece.bwv,
+        "title": piece.title,
+        "source": "music21 corpus: score and Roman-numeral analysis (bach/choraleAnalyses)",
+        "tempo": round(tempo, 3),
+        "programs": {"soprano, alto, tenor": upper, "bass": lower},
+        "soundfont": "fluidr3",
+        "ring_out_db": RING_OUT_DB,
+        "duration": round(len(y) / sr, 6),
+    }
+    return y, segments, meta
+
+
 def render_condition(
     condition: str,
     index: int,
@@ -586,6 +652,10 @@ def render_condition(
     meta = {"condition": condition, "index": int(index), "seed": [int(seed), cond.id, int(index)]}
     if condition == "isolated":
         y, segments, extra = _isolated(index, n_chords=chords_per_file, seed=seed, sr=sr)
+        return y, sr, segments, {**meta, "sr": sr, **extra}
+    if condition == "chorales":
+        rng = condition_rng(condition, index, seed=seed)
+        y, segments, extra = _chorale(index, sr=sr, rng=rng)
         return y, sr, segments, {**meta, "sr": sr, **extra}
     if condition in MUSIC_CONDITIONS:  # 2 * n_bars chords: about as long as the other songs
         soundfont = MUSIC_CONDITIONS[condition]
@@ -664,7 +734,9 @@ def write_condition(
 ) -> list[Path]:
     """Write ``n_songs`` pieces of ``condition`` into the folder ``out``, then ``condition.json``.
 
-    Files per piece: ``songNNN.wav`` (``.mp3`` for ``mp3``; ``chordsNNN`` for ``isolated``),
+    ``chorales`` has at most 18 pieces (:func:`chorale_count`).
+    Files per piece: ``songNNN.wav`` (``.mp3`` for ``mp3``; ``chordsNNN`` for ``isolated``,
+    ``choraleNNN`` for ``chorales``),
     ``.lab`` (MIREX) and ``.json``. ``condition.json`` is written last: its presence says the
     folder is complete, and its ``params`` say with which settings.
 
@@ -675,7 +747,7 @@ def write_condition(
     cond = _valid_condition(condition)
     out = Path(out)
     paths = []
-    for i in range(n_songs):
+    for i in range(chorale_count(n_songs) if condition == "chorales" else n_songs):
         y, rate, segments, meta = render_condition(
             condition, i, seed=seed, n_bars=n_bars, chords_per_file=chords_per_file, sr=sr
         )
