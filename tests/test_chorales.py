@@ -49,6 +49,15 @@ def test_every_chorale_kept_lines_up_with_its_score_and_those_left_out_do_not():
         chorales.chorale(11)  # its analysis follows another version than the score
 
 
+def test_reading_a_chorale_leaves_no_pickle_to_be_read_later():
+    from music21 import environment
+
+    scratch = environment.Environment().getRootTempDir()
+    before = set(scratch.glob("*.p*"))
+    chorales.chorale(3)
+    assert set(scratch.glob("*.p*")) == before  # music21 would cache parsed files as pickles
+
+
 def test_roman_numerals_become_harte_labels_with_their_bass():
     from music21 import roman
 

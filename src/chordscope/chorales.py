@@ -129,8 +129,14 @@ def _read(number: int):
         text = f.read()
     bwv = re.search(r"^BWV:\s*(\S+)", text, re.M).group(1)
     title = re.search(r"^Title:\s*(.+)$", text, re.M).group(1).strip()
-    analysis = music21.converter.parse(path, format="romanText")
-    score = corpus.parse(f"bach/bwv{_SCORE_NAMES.get(bwv, bwv)}")
+    # from the source files every time: music21 would otherwise keep parsed files as pickles in
+    # a shared temporary folder and unpickle them later
+    source = {"forceSource": True, "storePickle": False}
+    analysis = music21.converter.parse(path, format="romanText", **source)
+    score_path = corpus.getWork(f"bach/bwv{_SCORE_NAMES.get(bwv, bwv)}")
+    if isinstance(score_path, list):  # two encodings of one score: the first, as music21 takes
+        score_path = score_path[0]
+    score = music21.converter.parse(score_path, **source)
     return analysis, bwv, title, score
 
 
