@@ -105,3 +105,5 @@ def test_the_chorales_condition_plays_each_chorale_once_with_held_out_programs(t
         assert intervals[-2, 1] > 0.5 + piece.length_q * q  # the last chord rings on
     with pytest.raises(ParameterError, match="18 pieces"):
         heldout.render_condition("chorales", 18)
+    with pytest.raises(ParameterError, match="Bach's chorales"):
+        heldout.heldout_song(0, "chorales")

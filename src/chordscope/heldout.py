@@ -199,6 +199,8 @@ def heldout_song(
         raise ParameterError("condition='isolated' has no songs: see isolated_chords")
     if condition in MUSIC_CONDITIONS:
         raise ParameterError(f"condition={condition!r} plays musical songs: see music_piece")
+    if condition == "chorales":
+        raise ParameterError("condition='chorales' plays Bach's chorales: see chordscope.chorales")
     song = compose_song(index, seed=seed, n_bars=n_bars)
     timbre = condition if condition.startswith("heldout-") else "heldout-programs"
     rng = condition_rng(timbre, index, seed=seed)
