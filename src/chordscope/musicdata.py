@@ -263,6 +263,19 @@ def code_digest(source: str) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
+@lru_cache(maxsize=1)
+def _rendering_code() -> str:
+    """Return the digests of :data:`_RENDER_MODULES`, read once a process.
+
+    So the cache is named by the code this process loaded, even if the files change while it
+    renders.
+    """
+    here = Path(__file__).parent
+    return "".join(
+        code_digest((here / f"{name}.py").read_text(encoding="utf-8")) for name in _RENDER_MODULES
+    )
+
+
 def render_cache_folder(root, settings: dict) -> Path:
     """Return the folder of ``root`` that holds songs rendered with ``settings`` by this code.
 
@@ -276,10 +289,8 @@ def render_cache_folder(root, settings: dict) -> Path:
 
     from .synth import fluidsynth_version, soundfont_path
 
-    here = Path(__file__).parent
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=repr).encode())
-    for name in _RENDER_MODULES:
-        h.update(code_digest((here / f"{name}.py").read_text(encoding="utf-8")).encode())
+    h.update(_rendering_code().encode())
     for sf in settings["soundfonts"]:
         h.update(f"{sf}:{Path(soundfont_path(sf)).stat().st_size}".encode())
     import librosa
