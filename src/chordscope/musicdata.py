@@ -255,11 +255,11 @@ def code_digest(source: str) -> str:
 
     tree = ast.parse(source)
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):  # a docstring
+                    node.body = node.body[1:] or [ast.Pass()]
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
@@ -287,16 +287,16 @@ def render_cache_folder(root, settings: dict) -> Path:
     """
     import hashlib
 
+    import librosa
+    import scipy
+    import soundfile
+
     from .synth import fluidsynth_version, soundfont_path
 
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=repr).encode())
     h.update(_rendering_code().encode())
     for sf in settings["soundfonts"]:
         h.update(f"{sf}:{Path(soundfont_path(sf)).stat().st_size}".encode())
-    import librosa
-    import scipy
-    import soundfile
-
     libraries = (librosa.__version__, np.__version__, scipy.__version__,
                  soundfile.__libsndfile_version__, fluidsynth_version())  # fmt: skip
     h.update("|".join(libraries).encode())
