@@ -107,3 +107,15 @@ def test_the_chorales_condition_plays_each_chorale_once_with_held_out_programs(t
         heldout.render_condition("chorales", 18)
     with pytest.raises(ParameterError, match="Bach's chorales"):
         heldout.heldout_song(0, "chorales")
+
+
+@needs_render
+def test_chorales_both_plays_the_same_pieces_through_the_held_out_soundfont():
+    a = heldout.render_condition("chorales", 1)
+    b = heldout.render_condition("chorales-both", 1)
+    keep = ("riemenschneider", "tempo", "programs")
+    assert {k: a[3][k] for k in keep} == {k: b[3][k] for k in keep}
+    assert (a[3]["soundfont"], b[3]["soundfont"]) == ("fluidr3", heldout.HELD_OUT_SOUNDFONT)
+    assert [s[2] for s in a[2]] == [s[2] for s in b[2]]  # the same chords, each while it rings
+    assert [s[0] for s in a[2][:-1]] == [s[0] for s in b[2][:-1]]
+    assert len(a[0]) == len(b[0]) and not np.allclose(a[0], b[0], atol=0.05)

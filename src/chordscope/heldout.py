@@ -47,7 +47,8 @@ Conventions
   family, so both are reported. ``chorales`` (added 2026-12-02) is harmony no chordscope code
   wrote: the Bach chorales of music21's corpus with their Roman-numeral analyses
   (:mod:`chordscope.chorales`), each played once (18 pieces at most), the upper voices and the
-  bass by two held-out programs, FluidR3.
+  bass by two held-out programs, FluidR3; ``chorales-both`` plays the same pieces, programs and
+  tempi through the OPL3 SoundFont.
 - The same seed gives byte-identical files, mp3 included (LAME is deterministic; tested).
 """
 
@@ -75,6 +76,7 @@ __all__ = [
     "HELD_OUT_SOUNDFONT",
     "CONDITIONS",
     "MUSIC_CONDITIONS",
+    "CHORALE_CONDITIONS",
     "Condition",
     "condition_rng",
     "heldout_song",
@@ -154,9 +156,12 @@ CONDITIONS = {
     "chorales": Condition(
         112, "chorale", "Bach chorales and their analyses (music21), held-out programs"
     ),
+    "chorales-both": Condition(113, "chorale", "the chorales through the held-out OPL3 SoundFont"),
 }
 #: The conditions that play :func:`music_piece` songs, and the SoundFont of each.
 MUSIC_CONDITIONS = {"heldout-music": "fluidr3", "heldout-music-both": HELD_OUT_SOUNDFONT}
+#: The conditions that play Bach's chorales (:mod:`chordscope.chorales`), and the SoundFont of each.
+CHORALE_CONDITIONS = {"chorales": "fluidr3", "chorales-both": HELD_OUT_SOUNDFONT}
 
 
 def _valid_condition(name: str) -> Condition:
@@ -199,8 +204,10 @@ def heldout_song(
         raise ParameterError("condition='isolated' has no songs: see isolated_chords")
     if condition in MUSIC_CONDITIONS:
         raise ParameterError(f"condition={condition!r} plays musical songs: see music_piece")
-    if condition == "chorales":
-        raise ParameterError("condition='chorales' plays Bach's chorales: see chordscope.chorales")
+    if condition in CHORALE_CONDITIONS:
+        raise ParameterError(
+            f"condition={condition!r} plays Bach's chorales: see chordscope.chorales"
+        )
     song = compose_song(index, seed=seed, n_bars=n_bars)
     timbre = condition if condition.startswith("heldout-") else "heldout-programs"
     rng = condition_rng(timbre, index, seed=seed)
@@ -572,7 +579,7 @@ def _sounding(song, n_samples: int, pitched: np.ndarray, sr: int) -> tuple[list,
 
 
 def chorale_count(n_songs: int) -> int:
-    """Pieces of the ``chorales`` condition in a set of ``n_songs`` a condition: at most 18.
+    """Pieces of a chorale condition in a set of ``n_songs`` a condition: at most 18.
 
     There are as many as music21's corpus has analysed chorales that line up with their scores
     (:data:`chordscope.chorales.CHORALE_NUMBERS`); none is played twice.
@@ -582,13 +589,13 @@ def chorale_count(n_songs: int) -> int:
     return min(int(n_songs), len(CHORALE_NUMBERS))
 
 
-def _chorale(index: int, *, sr: int, rng: np.random.Generator):
+def _chorale(index: int, *, sr: int, rng: np.random.Generator, soundfont: str):
     """Chorale ``index`` (of :data:`chordscope.chorales.CHORALE_NUMBERS`), played and labelled.
 
-    Its three upper voices are played by one held-out program and its bass by another (FluidR3),
-    at a tempo of 60–96 quarter notes a minute, each note a little detached so that repeated
-    notes sound again; half a second of silence before, two seconds after (the last chord is
-    labelled while it rings, as everywhere in this set).
+    Its three upper voices are played by one held-out program and its bass by another, through
+    ``soundfont``, at a tempo of 60–96 quarter notes a minute, each note a little detached so
+    that repeated notes sound again; half a second of silence before, two seconds after (the
+    last chord is labelled while it rings, as everywhere in this set).
     """
     import pretty_midi
 
@@ -611,7 +618,7 @@ def _chorale(index: int, *, sr: int, rng: np.random.Generator):
     pm.instruments += [midi_notes(voices[0], program=upper), midi_notes(voices[1], program=lower)]
     end = lead_in + piece.length_q * q
     duration = end + 2.0
-    y = normalise_peak(render_midi(pm, duration=duration, sr=sr, soundfont="fluidr3"))
+    y = normalise_peak(render_midi(pm, duration=duration, sr=sr, soundfont=soundfont))
     segments = [(0.0, lead_in, "N")]
     segments += [(lead_in + a * q, lead_in + b * q, lab) for a, b, lab in piece.chords]
     segments.append((end, len(y) / sr, "N"))
@@ -623,7 +630,7 @@ def _chorale(index: int, *, sr: int, rng: np.random.Generator):
         "source": "music21 corpus: score and Roman-numeral analysis (bach/choraleAnalyses)",
         "tempo": round(tempo, 3),
         "programs": {"soprano, alto, tenor": upper, "bass": lower},
-        "soundfont": "fluidr3",
+        "soundfont": soundfont,
         "ring_out_db": RING_OUT_DB,
         "duration": round(len(y) / sr, 6),
     }
@@ -655,9 +662,10 @@ def render_condition(
     if condition == "isolated":
         y, segments, extra = _isolated(index, n_chords=chords_per_file, seed=seed, sr=sr)
         return y, sr, segments, {**meta, "sr": sr, **extra}
-    if condition == "chorales":
-        rng = condition_rng(condition, index, seed=seed)
-        y, segments, extra = _chorale(index, sr=sr, rng=rng)
+    if condition in CHORALE_CONDITIONS:  # both play the same programs at the same tempo
+        rng = condition_rng("chorales", index, seed=seed)
+        soundfont = CHORALE_CONDITIONS[condition]
+        y, segments, extra = _chorale(index, sr=sr, rng=rng, soundfont=soundfont)
         return y, sr, segments, {**meta, "sr": sr, **extra}
     if condition in MUSIC_CONDITIONS:  # 2 * n_bars chords: about as long as the other songs
         soundfont = MUSIC_CONDITIONS[condition]
@@ -736,9 +744,9 @@ def write_condition(
 ) -> list[Path]:
     """Write ``n_songs`` pieces of ``condition`` into the folder ``out``, then ``condition.json``.
 
-    ``chorales`` has at most 18 pieces (:func:`chorale_count`).
+    The two chorale conditions have at most 18 pieces (:func:`chorale_count`).
     Files per piece: ``songNNN.wav`` (``.mp3`` for ``mp3``; ``chordsNNN`` for ``isolated``,
-    ``choraleNNN`` for ``chorales``),
+    ``choraleNNN`` for the chorales),
     ``.lab`` (MIREX) and ``.json``. ``condition.json`` is written last: its presence says the
     folder is complete, and its ``params`` say with which settings.
 
@@ -749,7 +757,7 @@ def write_condition(
     cond = _valid_condition(condition)
     out = Path(out)
     paths = []
-    for i in range(chorale_count(n_songs) if condition == "chorales" else n_songs):
+    for i in range(chorale_count(n_songs) if condition in CHORALE_CONDITIONS else n_songs):
         y, rate, segments, meta = render_condition(
             condition, i, seed=seed, n_bars=n_bars, chords_per_file=chords_per_file, sr=sr
         )
