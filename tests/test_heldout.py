@@ -293,6 +293,10 @@ def test_cli_writes_the_heldout_set_and_rejects_bad_input(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["detuned", "evalset.json", "isolated"]
     assert (out / "isolated" / "condition.json").is_file()
     assert (out / "detuned" / "song000.lab").is_file()
+    one = tmp_path / "one"
+    assert main(["evalset", "--heldout", "--out", str(one), "--songs", "1", "--bars", "2",
+                 "--conditions", "detuned"]) == 0  # fmt: skip
+    assert capsys.readouterr().out.strip().endswith("1 file in 1 condition (detuned)")
     bad = tmp_path / "bad"
     for extra, match in (
         (["--conditions", "nope"], "condition='nope'"),

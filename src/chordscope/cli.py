@@ -203,6 +203,11 @@ def _cmd_synth(args) -> int:
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 file"``, ``"3 files"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _cmd_evalset(args) -> int:
     from .errors import ParameterError
     from .evalset import EVAL_SEED, EVALSET_FORMAT, write_evalset
@@ -255,9 +260,8 @@ def _cmd_evalset(args) -> int:
     if not args.quiet:
         if args.heldout:
             n_files = sum(len(paths) for paths in written.values())
-            print(
-                f"{args.out}: {n_files} files in {len(written)} conditions ({', '.join(written)})"
-            )
+            files, conds = _count(n_files, "file"), _count(len(written), "condition")
+            print(f"{args.out}: {files} in {conds} ({', '.join(written)})")
         else:
             print(f"{args.out}: {len(written)} songs (.wav, .lab, .json)")
     return 0
