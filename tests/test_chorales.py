@@ -88,8 +88,10 @@ def test_roman_numerals_become_harte_labels_with_their_bass():
 
 @needs_render
 def test_the_chorales_condition_plays_each_chorale_once_with_held_out_programs(tmp_path):
-    assert heldout.chorale_count(40) == len(chorales.CHORALE_NUMBERS) == 18
-    assert heldout.chorale_count(2) == 2
+    assert heldout.condition_pieces("chorales", 40) == len(chorales.CHORALE_NUMBERS) == 18
+    assert heldout.condition_pieces("chorales-both", 40) == 18
+    assert heldout.condition_pieces("chorales", 2) == 2
+    assert heldout.condition_pieces("mp3", 40) == 40
     paths = heldout.write_condition(tmp_path, "chorales", n_songs=2)
     assert [p.name for p in paths] == ["chorale000.wav", "chorale001.wav"]
     for i, path in enumerate(paths):

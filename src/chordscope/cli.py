@@ -216,11 +216,10 @@ def _cmd_evalset(args) -> int:
 
     if args.heldout:
         from .heldout import (
-            CHORALE_CONDITIONS,
             CONDITIONS,
             HELDOUT_SEED,
             HELDOUT_SONGS,
-            chorale_count,
+            condition_pieces,
             write_heldout_set,
         )
 
@@ -232,9 +231,7 @@ def _cmd_evalset(args) -> int:
         n_songs = HELDOUT_SONGS if args.songs is None else args.songs
         total = None
         if isinstance(n_songs, int) and n_songs > 0:
-            total = sum(
-                chorale_count(n_songs) if c in CHORALE_CONDITIONS else n_songs for c in conditions
-            )
+            total = sum(condition_pieces(c, n_songs) for c in conditions)
         write, unit = write_heldout_set, "files"
         settings = {
             "conditions": conditions,

@@ -82,7 +82,7 @@ __all__ = [
     "heldout_song",
     "isolated_chords",
     "music_piece",
-    "chorale_count",
+    "condition_pieces",
     "room_impulse_response",
     "mp3_frame_bitrates",
     "render_condition",
@@ -578,12 +578,16 @@ def _sounding(song, n_samples: int, pitched: np.ndarray, sr: int) -> tuple[list,
     return segments, meta
 
 
-def chorale_count(n_songs: int) -> int:
-    """Pieces of a chorale condition in a set of ``n_songs`` a condition: at most 18.
+def condition_pieces(condition: str, n_songs: int) -> int:
+    """How many pieces ``condition`` has in a set of ``n_songs`` a condition.
 
-    There are as many as music21's corpus has analysed chorales that line up with their scores
+    ``n_songs``, except for the two chorale conditions: at most 18, as many as music21's corpus
+    has analysed chorales that line up with their scores
     (:data:`chordscope.chorales.CHORALE_NUMBERS`); none is played twice.
     """
+    _valid_condition(condition)
+    if condition not in CHORALE_CONDITIONS:
+        return int(n_songs)
     from .chorales import CHORALE_NUMBERS
 
     return min(int(n_songs), len(CHORALE_NUMBERS))
@@ -744,7 +748,7 @@ def write_condition(
 ) -> list[Path]:
     """Write ``n_songs`` pieces of ``condition`` into the folder ``out``, then ``condition.json``.
 
-    The two chorale conditions have at most 18 pieces (:func:`chorale_count`).
+    The two chorale conditions have at most 18 pieces (:func:`condition_pieces`).
     Files per piece: ``songNNN.wav`` (``.mp3`` for ``mp3``; ``chordsNNN`` for ``isolated``,
     ``choraleNNN`` for the chorales),
     ``.lab`` (MIREX) and ``.json``. ``condition.json`` is written last: its presence says the
@@ -757,7 +761,7 @@ def write_condition(
     cond = _valid_condition(condition)
     out = Path(out)
     paths = []
-    for i in range(chorale_count(n_songs) if condition in CHORALE_CONDITIONS else n_songs):
+    for i in range(condition_pieces(condition, n_songs)):
         y, rate, segments, meta = render_condition(
             condition, i, seed=seed, n_bars=n_bars, chords_per_file=chords_per_file, sr=sr
         )
