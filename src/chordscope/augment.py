@@ -1,6 +1,7 @@
 """Augmentation of training excerpts in the CQT domain: each draw from the given generator.
 
-- A pitch shift of up to ``pitch_shift`` semitones: bins move, and the classes
+- A pitch shift of up to ``pitch_shift`` semitones: bins move (``bins_per_semitone`` of them
+  a semitone), and the classes
   (:func:`rotate_classes`) and structure codes (:func:`rotate_structure`) rotate with them.
 - An overall gain (``gain_db``), a smooth random equaliser (``eq_db``: a tilt and a bump) and a
   slow level ramp over the excerpt (dynamics). Gains act on the magnitude before the log, so
@@ -175,6 +176,7 @@ def augment(
     bass_harmonics: float = 0.0,
     freq_mask: float = 0.0,
     structure: np.ndarray | None = None,
+    bins_per_semitone: int = 1,
 ) -> tuple:
     """Augment a batch of excerpts ``X (b, n_bins, n)``, ``Y (b, m)`` as the module docs say.
 
@@ -215,7 +217,7 @@ def augment(
     if pitch_shift:
         shifts = rng.integers(-pitch_shift, pitch_shift + 1, b)
         out = np.zeros_like(X)
-        for j, s in enumerate(shifts):
+        for j, s in enumerate(shifts * bins_per_semitone):
             if s >= 0:
                 out[j, s:] = X[j, : n_bins - s]
             else:

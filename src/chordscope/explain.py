@@ -519,6 +519,11 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     octave 3 (the root bin is then known), drawn from the dataset's ``test`` split; selectivity
     compares major with minor chords (other qualities and ``N`` count for accuracy only).
     """
+    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
+    if per != 1:
+        raise ChordscopeError(
+            f"explain reads first layers over one CQT bin a semitone; this model has {per}"
+        )
     vocab = meta.get("vocabulary", {}).get("name", "majmin")
     try:  # the model's own input, as predict reads it
         features = RecogniserInput.from_json(meta["features"])

@@ -49,6 +49,7 @@ from .errors import (
     valid_non_negative_int,
     valid_positive_int,
 )
+from .features import chord_cqt
 from .heldout import HELD_OUT_BASS_PROGRAMS, HELD_OUT_CHORD_PROGRAMS, HELD_OUT_LEAD_PROGRAMS
 from .io import atomic_write_bytes, read_json, write_json
 from .models import (
@@ -112,6 +113,7 @@ class TrainConfig:
     extra_programs: tuple = ()  # data = music: GM programs added to the chord instruments' draw
     mp3: float = 0.0  # data = music: probability of an mp3 round trip per song
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
+    bins_per_semitone: int = 1  # data = music: 3 for the finer transform (features.FINE_CQT)
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
     synths: tuple = _DATA.synths  # synthesis kinds drawn per example
     programs: tuple = _DATA.programs  # GM programs for synth "soundfont"
@@ -157,7 +159,7 @@ class TrainConfig:
             "checkpoint_every",
         ):
             valid_positive_int(name, getattr(self, name))
-        for name in ("seed", "n_pool", "n_context", "pitch_shift", "embed"):
+        for name in ("seed", "n_pool", "n_context", "pitch_shift", "embed", "bins_per_semitone"):
             valid_non_negative_int(name, getattr(self, name))
         if self.vocab not in ("majmin", "triads", "sevenths"):
             raise ParameterError(f"vocab={self.vocab!r} must be majmin, triads or sevenths")
@@ -179,6 +181,15 @@ class TrainConfig:
         valid_positive_int("seq_frames", self.seq_frames)
         if self.structure and (self.model != "ChordTCN" or self.data != "music"):
             raise ParameterError("structure needs model = 'ChordTCN' and data = 'music'")
+        if self.bins_per_semitone != 1:
+            chord_cqt(self.bins_per_semitone)  # 1 or 3
+            semitone_steps = ("harmonics", "smear", "bass_harmonics", "freq_mask")
+            on = [n for n in semitone_steps if getattr(self, n)]
+            if self.data != "music" or on:
+                raise ParameterError(
+                    "bins_per_semitone = 3 needs data = 'music' and none of "
+                    f"{', '.join(semitone_steps)} (they count semitone bins)"
+                )
         if self.pitch_shift < 0 or self.pitch_shift > 6:
             raise ParameterError(f"pitch_shift={self.pitch_shift!r} must be in 0..6")
         if self.gain_db and (len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]):
@@ -325,6 +336,8 @@ class TrainConfig:
             whiten=self.whiten,
             harmonic_shifts=self.harmonic_shifts,
             structure=int(self.structure > 0),
+            n_bins=chord_cqt(self.bins_per_semitone).n_bins,
+            bins_per_semitone=self.bins_per_semitone,
         )
 
     @property
@@ -347,6 +360,7 @@ class TrainConfig:
             reverb=self.reverb,
             no_chord=self.no_chord,
             n_context=self.n_context,
+            cqt=chord_cqt(self.bins_per_semitone),
         )
 
     def to_json(self) -> dict:
@@ -474,6 +488,7 @@ def _batch(config: TrainConfig, t: int, rank: int, n: int, cache=None):
             gain_db=tuple(config.gain_db), eq_db=config.eq_db, harmonics=config.harmonics,
             smear=config.smear, bass_harmonics=config.bass_harmonics,
             freq_mask=config.freq_mask, structure=S,
+            bins_per_semitone=config.bins_per_semitone,
         )  # fmt: skip
         X, Y = torch.from_numpy(X[:, None]), torch.from_numpy(Y)
         return (X, Y, torch.from_numpy(S[0])) if S else (X, Y)

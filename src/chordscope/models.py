@@ -35,11 +35,12 @@ __all__ = [
 ]
 
 
-def input_steps_problem(whiten, harmonic_shifts) -> str | None:
+def input_steps_problem(whiten, harmonic_shifts, per_semitone: int = 1) -> str | None:
     """Say what is wrong with the fixed input steps' settings, or return ``None``.
 
     ``whiten`` is 0 or an odd number of bins >= 3; ``harmonic_shifts`` is empty or begins with 0,
-    each shift once. The one rule behind :class:`ChordCNN`, :func:`check_architecture` and
+    each shift once; both count semitone bins, so they need one bin a semitone
+    (``per_semitone``). The one rule behind :class:`ChordCNN`, :func:`check_architecture` and
     ``TrainConfig``.
 
     Examples
@@ -52,6 +53,8 @@ def input_steps_problem(whiten, harmonic_shifts) -> str | None:
     shifts = list(harmonic_shifts)
     if shifts and (shifts[0] != 0 or len(set(shifts)) != len(shifts)):
         return f"harmonic_shifts={shifts!r} must begin with 0, each shift once"
+    if per_semitone != 1 and (whiten or shifts):
+        return "whiten and harmonic_shifts need bins_per_semitone = 1 (they count semitone bins)"
     return None
 
 
@@ -173,6 +176,9 @@ class ChordCNN(nn.Module):
     n_bins, n_frames : int  input shape (73 bins C1–C7, 7 context frames by default)
     channels : tuple of int  output channels of the three conv blocks
     kernel_size : tuple of int  the first layer's (semitones, frames)
+    bins_per_semitone : int  1 (default), or 3 for :data:`chordscope.features.FINE_CQT`: ``conv1``
+        is then ``kernel_size[0] * 3`` bins tall and steps 3 bins at a time, each output centred
+        on a semitone's middle bin, so every layer after it works in semitones as before
     whiten : int  0 (default), or an odd number of bins: :func:`whiten_frequency` over that many
         bins before ``conv1`` (a fixed step with no weights)
     harmonic_shifts : tuple of int  empty (default), or semitone shifts beginning with 0: the
@@ -194,10 +200,12 @@ class ChordCNN(nn.Module):
         kernel_size=(5, 3),
         whiten=0,
         harmonic_shifts=(),
+        bins_per_semitone=1,
     ):
         super().__init__()
         c1, c2, c3 = (int(c) for c in channels)
         kh, kw = (int(k) for k in kernel_size)
+        b = int(bins_per_semitone)
         self.architecture = {
             "name": "ChordCNN",
             "n_classes": int(n_classes),
@@ -207,23 +215,36 @@ class ChordCNN(nn.Module):
             "kernel_size": [kh, kw],
         }
         shifts = [int(v) for v in harmonic_shifts]
-        problem = input_steps_problem(int(whiten), shifts)
+        problem = input_steps_problem(int(whiten), shifts, b)
         if problem:
             raise ValueError(problem)
+        if b < 1 or int(n_bins) % b:
+            raise ValueError(f"n_bins={n_bins} must be a multiple of bins_per_semitone={b}")
+        if b != 1:  # absent for 1: older files stay the same
+            self.architecture["bins_per_semitone"] = b
         if int(whiten):
             self.architecture["whiten"] = int(whiten)  # absent for 0: older files stay the same
         if shifts:
             self.architecture["harmonic_shifts"] = shifts
         if int(n_frames) < self.context:
             raise ValueError(f"n_frames={n_frames} must be at least {self.context}")
-        self.conv1 = nn.Conv2d(len(shifts) or 1, c1, (kh, kw), padding=(kh // 2, 0), bias=False)
+        # output j is centred on input bin b * j + b // 2: semitone j's middle bin
+        pad = (kh * b - b) // 2 if kh % 2 else kh * b // 2
+        self.conv1 = nn.Conv2d(
+            len(shifts) or 1, c1, (kh * b, kw), stride=(b, 1), padding=(pad, 0), bias=False
+        )
         self.bn1 = nn.BatchNorm2d(c1)
         self.conv2 = nn.Conv2d(c1, c2, 3, padding=(1, 0), bias=False)
         self.bn2 = nn.BatchNorm2d(c2)
         self.conv3 = nn.Conv2d(c2, c3, 3, padding=(1, 0), bias=False)
         self.bn3 = nn.BatchNorm2d(c3)
         self.pool = nn.MaxPool2d((2, 1))
-        self.dense = nn.Linear(c3 * (int(n_bins) // 4), n_classes)
+        self.dense = nn.Linear(c3 * (self.semitones // 4), n_classes)
+
+    @property
+    def semitones(self) -> int:
+        """Rows of ``conv1``'s output: the input's semitones (``n_bins / bins_per_semitone``)."""
+        return self.architecture["n_bins"] // self.architecture.get("bins_per_semitone", 1)
 
     @property
     def context(self) -> int:
@@ -291,8 +312,8 @@ class ChordTCN(ChordCNN):
 
     Parameters
     ----------
-    n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts : as
-        :class:`ChordCNN`
+    n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts,
+    bins_per_semitone : as :class:`ChordCNN`
     embed : int  width of the per-frame embedding and of the temporal blocks
     dilations : tuple of int  one residual block per dilation
     structure : int  1: a second read-out, of every frame's bass (12 pitch classes or none)
@@ -322,10 +343,12 @@ class ChordTCN(ChordCNN):
         whiten=0,
         harmonic_shifts=(),
         structure=0,
+        bins_per_semitone=1,
     ):
         super().__init__(
-            n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts
-        )
+            n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts,
+            bins_per_semitone,
+        )  # fmt: skip
         self.architecture.update(
             name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
         )
@@ -333,7 +356,7 @@ class ChordTCN(ChordCNN):
             self.architecture["structure"] = 1
             self.structure_head = nn.Conv1d(int(embed), 2 * 12 + 1, 1)
         c3 = self.architecture["channels"][2]
-        self.embed = nn.Conv1d(c3 * (int(n_bins) // 4), int(embed), 1)
+        self.embed = nn.Conv1d(c3 * (self.semitones // 4), int(embed), 1)
         self.blocks = nn.ModuleList(
             nn.Sequential(
                 nn.Conv1d(int(embed), int(embed), 3, padding=int(d), dilation=int(d), bias=False),
@@ -413,8 +436,9 @@ def recogniser_architecture(name: str, **settings) -> dict:
     if name not in RECOGNISERS:
         raise ParameterError(f"model={name!r} must be one of {', '.join(RECOGNISERS)}")
     takes = inspect.signature(_ARCHITECTURES[name]).parameters
-    off = {"whiten": 0, "harmonic_shifts": [], "structure": 0}  # steps that are off: left out, as
-    return {  # the model leaves them out of its own dict
+    # steps that are off are left out, as the model leaves them out of its own dict
+    off = {"whiten": 0, "harmonic_shifts": [], "structure": 0, "bins_per_semitone": 1}
+    return {
         "name": name,
         **{
             k: list(v) if isinstance(v, tuple) else v
@@ -440,6 +464,7 @@ _ARCH_RANGES = {  # key: (number of values or None for one, low, high); see chec
     "whiten": (None, 0, 1001),
     "harmonic_shifts": ((1, 16), -96, 96),
     "structure": (None, 0, 1),
+    "bins_per_semitone": (None, 1, 3),
 }
 
 
@@ -450,9 +475,10 @@ def _estimated_params(a: dict) -> int:
     if a["name"] == "SeedCNN":
         return a.get("n_kernels", 4) * (kh * kw + n_classes)
     c1, c2, c3 = a.get("channels", (8, 16, 32))
-    flat = c3 * (a.get("n_bins", 73) // 4)
+    b = a.get("bins_per_semitone", 1)
+    flat = c3 * (a.get("n_bins", 73) // b // 4)
     n_in = max(1, len(a.get("harmonic_shifts", ())))
-    n = kh * kw * c1 * n_in + 9 * (c1 * c2 + c2 * c3) + flat * n_classes
+    n = kh * b * kw * c1 * n_in + 9 * (c1 * c2 + c2 * c3) + flat * n_classes
     if a["name"] == "ChordTCN":
         embed = a.get("embed", 64)
         n_blocks = len(a.get("dilations", range(6)))
@@ -510,7 +536,9 @@ def check_architecture(architecture) -> dict:
             shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
             raise ModelFileError(f"architecture {key}={shown} must be {want}")
     problem = input_steps_problem(
-        architecture.get("whiten", 0), architecture.get("harmonic_shifts", [])
+        architecture.get("whiten", 0),
+        architecture.get("harmonic_shifts", []),
+        architecture.get("bins_per_semitone", 1),
     )
     if problem:
         raise ModelFileError(f"architecture {problem}")

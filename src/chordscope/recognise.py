@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ChordscopeError, InputError, ModelFileError, OutputError, ParameterError
-from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, log_cqt
+from .features import INPUT_PEAK, LOG_GAIN, SR, RecogniserInput, bins_per_semitone, log_cqt
 from .io import Segment, chord_format, load_model
 from .page import write_prediction_page
 from .threads import choose_threads, cpu_reading, using_threads
@@ -299,8 +299,10 @@ def audio_features(
     """``log(1 + gain |CQT|)`` of a whole waveform, computed over blocks with margins.
 
     Equal to :func:`chordscope.features.log_cqt` of the whole signal (to float precision) while
-    holding only one block's transform at a time. ``progress``, if given, is called as
-    ``progress(0, audio="120/840 s")`` after each block (long files on a terminal).
+    holding only one block's transform at a time. ``tuning`` is the recording's offset from
+    A440 in semitones (:func:`estimate_tuning`), whatever the transform's bins a semitone.
+    ``progress``, if given, is called as ``progress(0, audio="120/840 s")`` after each block
+    (long files on a terminal).
 
     Returns
     -------
@@ -311,6 +313,7 @@ def audio_features(
     per_block = max(1, int(block_seconds * config.sr) // hop)
     margin = int(np.ceil(2.0 * config.sr / hop))  # 2 s: longer than the longest CQT filter
     out = np.empty((config.n_bins, n_frames), dtype=np.float32)
+    tuning = tuning * bins_per_semitone(config)  # librosa counts it in bins
     for f0 in range(0, n_frames, per_block):
         f1 = min(n_frames, f0 + per_block)
         a, b = max(0, f0 - margin), min(n_frames, f1 + margin)
@@ -380,7 +383,7 @@ def posteriors(
     each side, so the result equals running the network on the whole spectrogram at once.
 
     With ``shift_average = K > 0`` the network also hears each block moved by ±1 .. ±K
-    semitones (bins; silence enters at the edge); the answer to the block moved by ``s`` is
+    semitones (their bins; silence enters at the edge); the answer to the block moved by ``s`` is
     moved back by ``s`` classes (:func:`shifted_classes`), and the ``2K + 1`` answers are
     averaged. A recogniser trained on all twelve roots (the pretrained ``majmin`` and
     ``sevenths`` also with these very moves, ``pitch_shift``) hears a transposed chord as that
@@ -397,6 +400,7 @@ def posteriors(
     shifts = list(range(-shift_average, shift_average + 1))
     moves = {s: shifted_classes(rec.labels, s) for s in shifts if s}
     k = getattr(rec.model, "margin", rec.n_context)
+    per = bins_per_semitone(rec.config)
     n = F.shape[-1]
     P = np.empty((n, len(rec.labels)), dtype=np.float32)
     with torch.inference_mode():
@@ -406,7 +410,7 @@ def posteriors(
             block = np.ascontiguousarray(F[:, a:b])
             total = None
             for s in shifts:
-                x = block if s == 0 else _shifted_bins(block, s)
+                x = block if s == 0 else _shifted_bins(block, s * per)
                 logits = rec.model.frame_logits(torch.from_numpy(x))
                 p = torch.softmax(logits[i - a : j - a], -1).numpy()
                 p = p if s == 0 else p[:, moves[s]]
