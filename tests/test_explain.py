@@ -286,3 +286,32 @@ def test_a_kernel_at_chance_is_not_said_to_prefer_a_class():
     assert "prefers min (AUC 0.90" in _sentence(entry, 100)
     entry["selectivity"]["active_fraction"] = 0.0004  # one input in 2400: not dead, nearly
     assert "almost never fires (on 0.04 % of the test inputs)" in _sentence(entry, 100)
+
+
+@pytest.mark.parametrize("per", [1, 3])
+def test_where_a_recogniser_kernel_looks_is_its_lowest_rows_place(per):
+    """A ChordCNN's first layer pads its input: the kernel spans 2 semitones each side of its
+    map row. A planted root + major-third kernel fires most with its lowest row on a major
+    chord's root (on a minor chord's minor third, whose fifth is a major third above it), on the
+    transform of one bin a semitone and on the finer one, read a semitone at a time."""
+    from chordscope.chords import get_vocabulary
+    from chordscope.explain import explain_chordcnn
+    from chordscope.features import RecogniserInput, chord_cqt
+    from chordscope.models import ChordCNN
+
+    cqt = chord_cqt(per)
+    torch.manual_seed(0)
+    m = ChordCNN(n_classes=25, n_bins=cqt.n_bins, bins_per_semitone=per).eval()
+    with torch.no_grad():
+        m.conv1.weight.zero_()
+        m.conv1.weight[0, 0, per // 2, :] = 1.0  # the lowest semitone's middle row
+        m.conv1.weight[0, 0, 4 * per + per // 2, :] = 1.0  # four semitones up
+    meta = {
+        "vocabulary": get_vocabulary("majmin").to_json(),
+        "features": RecogniserInput(cqt, 3).to_json(),
+    }
+    where = explain_chordcnn(m, meta, n_test=200)["kernels"][0]["where"]
+    assert where["offset_by_class"] == {"maj": 0, "min": 3}
+    assert where["semitones"] == [0, 1, 2, 3, 4]
+    weights = where["weight_by_semitone"]
+    assert weights["0"] == weights["4"] > 0 and weights["1"] == weights["2"] == weights["3"] == 0

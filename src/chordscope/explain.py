@@ -11,9 +11,12 @@ a labelled test set:
 - **interval tuning**: mean pooled activation on clean sine probes built with the package's own
   synthesis and features: single tones (interval 0), two-note intervals of 1..12 semitones over
   every root, and four triads (maj, min, dim, aug) over every root.
-- **where it looks**: the position of the feature map's maximum, relative to the chord's root bin,
-  over the test inputs on which the kernel is active; the kernel's rows are then semitones
-  ``offset .. offset + kh - 1`` above (or below, if negative) the root.
+- **where it looks**: where the kernel's lowest row lies, relative to the chord's root, when its
+  feature map is highest (the map's row less the layer's padding), most often over the test
+  inputs on which the kernel is active; the kernel's rows are then semitones
+  ``offset .. offset + kh - 1`` above (or below, if negative) the root. A first layer over the
+  finer transform (three bins a semitone, :data:`~chordscope.features.FINE_CQT`) is read a
+  semitone, three rows, at a time.
 - **selectivity**: per class, the distribution of the pooled activation; d′ and ROC AUC between
   the two classes (positive class = class 1); the fraction of inputs on which it is above 0.
 - **ablation**: test accuracy and loss with the kernel set to zero, and with only this kernel left.
@@ -40,6 +43,7 @@ Roles, derived only from those numbers, checked in this order (thresholds are mo
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +59,7 @@ from .features import (
     TUTORIAL_CQT,
     CQTConfig,
     RecogniserInput,
+    bins_per_semitone,
     context_frames,
     log_cqt,
     tutorial_features,
@@ -170,7 +175,9 @@ def chord_probes(
     """
     config = config or CHORD_CQT
     y, kind, name, rbin = _probe_chords(config, n_roots, base_hz)
-    F = log_cqt(y, config=config, gain=gain or LOG_GAIN)
+    with warnings.catch_warnings():  # the finer transform's lowest octaves outlast a 1 s probe
+        warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
+        F = log_cqt(y, config=config, gain=gain or LOG_GAIN)
     x = context_frames(F, n_context)[:, F.shape[-1] // 2][:, None]
     return Probes(x=x.astype(np.float32), kind=kind, name=name, root_bin=rbin)
 
@@ -303,7 +310,9 @@ def explain(
         raise ParameterError(f"explain needs two classes, got {len(labels)} labels")
     model = model.eval()
     W = first_kernels(model)
-    K, kh = W.shape[0], W.shape[2]
+    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
+    K, kh = W.shape[0], W.shape[2] // per  # kh: the semitones a kernel spans
+    below = first_conv(model).padding[0] // per  # semitones a map row's kernel reaches below it
     try:
         maps = feature_maps(model, test_x)
         pmaps = feature_maps(model, probes.x)
@@ -351,7 +360,7 @@ def explain(
         # --- where it looks (test inputs on which it is active)
         active = act[:, k] > 0
         pos = maps[:, k].max(axis=-1).argmax(axis=-1)  # row of the maximum
-        offsets = pos - np.asarray(test_root_bin)
+        offsets = pos - below - np.asarray(test_root_bin)  # of the kernel's lowest row
         where = {"typical_offset": None, "offsets": {}, "offset_by_class": {}}
         if active.any():
             vals_o, counts = np.unique(offsets[active], return_counts=True)
@@ -359,7 +368,9 @@ def explain(
             mode = int(vals_o[np.argmax(counts)])
             where["typical_offset"] = mode
             where["semitones"] = [mode + j for j in range(kh)]
-            where["weight_by_semitone"] = {str(mode + j): _r(W[k, :, j].mean()) for j in range(kh)}
+            where["weight_by_semitone"] = {
+                str(mode + j): _r(W[k, :, per * j : per * (j + 1)].mean()) for j in range(kh)
+            }
             for c, lab in enumerate(labels):
                 sel = active & (g == c)
                 if sel.any():
@@ -519,11 +530,6 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     octave 3 (the root bin is then known), drawn from the dataset's ``test`` split; selectivity
     compares major with minor chords (other qualities and ``N`` count for accuracy only).
     """
-    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
-    if per != 1:
-        raise ChordscopeError(
-            f"explain reads first layers over one CQT bin a semitone; this model has {per}"
-        )
     vocab = meta.get("vocabulary", {}).get("name", "majmin")
     try:  # the model's own input, as predict reads it
         features = RecogniserInput.from_json(meta["features"])
@@ -540,7 +546,9 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
         reverb=0.0,
         n_context=n_context,
     )
-    x, y, labels = chord_examples(data, n_test, split_rng(seed, "test"))
+    with warnings.catch_warnings():  # as in chord_probes
+        warnings.filterwarnings("ignore", message="n_fft=.*is too large for input signal")
+        x, y, labels = chord_examples(data, n_test, split_rng(seed, "test"))
     quality = [lab.split(":")[1] if ":" in lab else "N" for lab in labels]
     keep = np.array([q in ("maj", "min") for q in quality])
     if not keep.any():
@@ -549,6 +557,7 @@ def explain_chordcnn(model: nn.Module, meta: dict, *, n_test: int = 1200, seed: 
     pc = np.array([PITCH_NAMES.index(lab.split(":")[0]) if ":" in lab else 0 for lab in labels])
     root_hz = 440.0 * 2.0 ** ((48 + pc - 69) / 12)  # octave 3: MIDI 48 (C3) + pitch class
     root_bin = np.round(c.bins_per_octave * np.log2(root_hz / c.fmin)).astype(int)
+    root_bin //= bins_per_semitone(c)  # the row of the feature maps, which are in semitones
     probes = chord_probes(c, n_context=n_context, gain=features.gain)
     return explain(
         model,

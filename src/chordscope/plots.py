@@ -312,11 +312,13 @@ def selectivity_figure(explanation: dict):
     return fig
 
 
-def semitone_kernels_figure(conv, explanation: dict):
+def semitone_kernels_figure(conv, explanation: dict, per_semitone: int = 1):
     """Plot the kernels with their rows labelled in semitones relative to the chord root.
 
     Row ``j`` of kernel ``k`` is placed at ``typical_offset + j``: where, on the test set, the
-    kernel's maximum most often sits relative to the root.
+    kernel's lowest row most often lies relative to the root when it fires most. With
+    ``per_semitone = 3`` (a first layer over the finer transform) each semitone is three rows,
+    named at the middle one.
     """
     kh = np.asarray(conv).shape[2]
     rows, titles = [], []
@@ -327,7 +329,13 @@ def semitone_kernels_figure(conv, explanation: dict):
             rows.append([f"row {j}" for j in range(kh)])
             title += "\n(no typical position)"
         else:
-            rows.append([interval_name(off + j) for j in range(kh)])
+            rows.append(
+                [
+                    interval_name(off + j // per_semitone) if j % per_semitone == per_semitone // 2
+                    else ""
+                    for j in range(kh)
+                ]
+            )  # fmt: skip
         titles.append(title)
     return kernels_figure(
         conv, titles=titles, row_labels=rows, ylabel="interval to the chord root (semitones)"

@@ -182,8 +182,9 @@ def _write_explanation(folder: Path, conv, explanation: dict) -> None:
     figs = folder / "figures"
     plots.save_figure(plots.tuning_figure(explanation), figs / "explain_tuning.png")
     plots.save_figure(plots.selectivity_figure(explanation), figs / "explain_selectivity.png")
+    per = explanation["model"].get("architecture", {}).get("bins_per_semitone", 1)
     plots.save_figure(
-        plots.semitone_kernels_figure(conv, explanation), figs / "explain_kernels.png"
+        plots.semitone_kernels_figure(conv, explanation, per), figs / "explain_kernels.png"
     )
 
 
@@ -436,7 +437,11 @@ def write_recogniser_run(result: FitResult) -> Path:
             plots.curves_figure(result.history, x="step"), out / "figures" / "curves.png"
         )
     conv = first_kernels(model)
-    plots.save_figure(plots.kernels_figure(conv[:8]), out / "figures" / "kernels.png")
+    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
+    ylabel = "semitones (relative)" if per == 1 else f"bins, {per} a semitone (relative)"
+    plots.save_figure(
+        plots.kernels_figure(conv[:8], ylabel=ylabel), out / "figures" / "kernels.png"
+    )
     write_report(out)
     return out
 
