@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 from test_context import SMALL_MUSIC, needs_fluidsynth
+from test_recognise import PitchClassNet
 
 from chordscope.augment import augment
 from chordscope.chords import get_vocabulary
@@ -114,22 +115,8 @@ def test_a_pitch_shift_moves_three_bins_a_semitone():
         assert root == "A A# B C C# D D# E F F# G G#".split()[(bins // 3) % 12]
 
 
-class _MiddleBinNet(torch.nn.Module):
-    """A stand-in network on the fine transform: the major chord of the loudest bin's semitone."""
-
-    margin = 0
-
-    def frame_logits(self, F):
-        labels = get_vocabulary("majmin").labels
-        names = "C C# D D# E F F# G G# A A# B".split()
-        logits = torch.full((F.shape[1], len(labels)), -30.0)
-        for t, b in enumerate(F.argmax(0).tolist()):
-            logits[t, labels.index(f"{names[(b // 3) % 12]}:maj")] = 30.0
-        return logits
-
-
 def test_the_shift_average_moves_the_fine_transform_by_whole_semitones():
-    rec = Recogniser(_MiddleBinNet(), get_vocabulary("majmin").labels, FINE_CQT, 0, "stub")
+    rec = Recogniser(PitchClassNet(3), get_vocabulary("majmin").labels, FINE_CQT, 0, "stub")
     F = np.zeros((219, 4), np.float32)
     F[3 * (24 + 9) + 1] = 1.0  # an A3's middle bin
     for k in (1, 3):  # moved by one bin a step, the copies would name A, A or A# and not agree

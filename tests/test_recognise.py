@@ -103,21 +103,27 @@ def test_shifted_classes_move_roots_and_keep_what_has_none():
         shifted_classes(["N", "C:maj", "C#:maj"], 2)
 
 
-class _PitchClassNet(torch.nn.Module):
-    """A stand-in network: names the major chord on the pitch class of each frame's loudest bin."""
+class PitchClassNet(torch.nn.Module):
+    """A stand-in network: names the major chord on the pitch class of each frame's loudest bin
+    (its semitone: bin // ``per_semitone``, bin 0 being the lowest semitone's lowest bin)."""
 
     margin = 0
 
+    def __init__(self, per_semitone: int = 1):
+        super().__init__()
+        self.per_semitone = per_semitone
+
     def frame_logits(self, F):
         labels = get_vocabulary("majmin").labels
+        names = "C C# D D# E F F# G G# A A# B".split()
         logits = torch.full((F.shape[1], len(labels)), -30.0)
         for t, b in enumerate(F.argmax(0).tolist()):
-            logits[t, labels.index(f"{'C C# D D# E F F# G G# A A# B'.split()[b % 12]}:maj")] = 30.0
+            logits[t, labels.index(f"{names[(b // self.per_semitone) % 12]}:maj")] = 30.0
         return logits
 
 
 def test_shift_average_moves_each_answer_back_to_the_original_key():
-    rec = Recogniser(_PitchClassNet(), get_vocabulary("majmin").labels, CHORD_CQT, 0, "stub")
+    rec = Recogniser(PitchClassNet(), get_vocabulary("majmin").labels, CHORD_CQT, 0, "stub")
     F = np.zeros((73, 4), np.float32)
     F[9 + 24, :] = 1.0  # an A in every frame (bin 0 is C1)
     a_major = rec.labels.index("A:maj")
