@@ -54,6 +54,9 @@ def test_a_tuning_in_semitones_lands_a_detuned_note_on_its_middle_bin():
     off = audio_features(_sine(sharp, 2.0), FINE_CQT).mean(axis=-1)
     tuned = audio_features(_sine(sharp, 2.0), FINE_CQT, tuning=0.3).mean(axis=-1)
     assert int(off.argmax()) == 3 * 45 + 2 and int(tuned.argmax()) == 3 * 45 + 1
+    # log_cqt, which renders the training songs, takes the same semitones
+    rendered = log_cqt(_sine(sharp, 2.0), config=FINE_CQT, tuning=0.3).mean(axis=-1)
+    assert int(rendered.argmax()) == 3 * 45 + 1
 
 
 def test_the_first_layer_steps_a_semitone_and_centres_on_its_middle_bin():

@@ -185,8 +185,9 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
     ----------
     y : np.ndarray [shape=(..., n_samples)]
     config : CQTConfig
-    tuning : float  offset of the recording's tuning from A440, in bins (librosa's convention):
-        every bin's centre moves by this much, so an out-of-tune recording lands on the bins
+    tuning : float  offset of the recording's tuning from A440, in semitones, whatever the bins
+        a semitone (librosa counts it in bins): every bin's centre moves by this much, so an
+        out-of-tune recording lands on the bins
 
     Returns
     -------
@@ -213,7 +214,7 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
         n_bins=config.n_bins,
         bins_per_octave=config.bins_per_octave,
         filter_scale=config.filter_scale,
-        tuning=tuning,
+        tuning=tuning * bins_per_semitone(config) if tuning else 0.0,
     )
     return np.abs(C)
 

@@ -47,7 +47,7 @@ import numpy as np
 from .chords import PITCH_NAMES, Vocabulary, get_vocabulary, parse_label
 from .datasets import frame_values, label_frames
 from .errors import OutputError, ParameterError
-from .features import CHORD_CQT, LOG_GAIN, CQTConfig, bins_per_semitone, log_cqt
+from .features import CHORD_CQT, LOG_GAIN, CQTConfig, log_cqt
 from .io import atomic_write_bytes, atomic_write_text
 from .songs import music_song, render_music, ring_out
 from .synth import add_noise, reverb
@@ -227,7 +227,6 @@ def _one_song(i: int, r: RenderSettings):
     if rng.random() < r.mp3:
         y = mp3_round_trip(y, sr, float(rng.uniform(0.3, 0.9)))
     tuning = float(rng.uniform(-r.tuning_cents, r.tuning_cents)) / 100.0  # semitones
-    tuning *= bins_per_semitone(r.cqt)  # librosa counts it in bins
     return log_cqt(y, config=r.cqt, gain=GAIN, tuning=tuning).astype(np.float16), chords
 
 

@@ -313,7 +313,6 @@ def audio_features(
     per_block = max(1, int(block_seconds * config.sr) // hop)
     margin = int(np.ceil(2.0 * config.sr / hop))  # 2 s: longer than the longest CQT filter
     out = np.empty((config.n_bins, n_frames), dtype=np.float32)
-    tuning = tuning * bins_per_semitone(config)  # librosa counts it in bins
     for f0 in range(0, n_frames, per_block):
         f1 = min(n_frames, f0 + per_block)
         a, b = max(0, f0 - margin), min(n_frames, f1 + margin)
