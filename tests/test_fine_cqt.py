@@ -148,3 +148,28 @@ def test_train_a_fine_tcn_then_label_a_file_and_explain_it(tmp_path):
     fired = [k["where"] for k in e["kernels"] if k["where"]["typical_offset"] is not None]
     assert all(len(w["semitones"]) == 5 == len(w["weight_by_semitone"]) for w in fired)
     assert (tmp_path / "ex" / "figures" / "explain_kernels.png").stat().st_size > 0
+
+
+def test_a_model_file_whose_transform_does_not_fit_its_network_is_refused(tmp_path, capsys):
+    from chordscope.cli import main
+    from chordscope.io import save_model
+
+    vocab = get_vocabulary("majmin").to_json()
+    net = ChordTCN(n_classes=25, n_bins=219, dilations=(1,), bins_per_semitone=3).eval()
+    for name, cqt in (("coarse", CHORD_CQT), ("fine", FINE_CQT)):
+        save_model(
+            tmp_path / name,
+            net,
+            {"vocabulary": vocab, "features": {**cqt.to_json(), "n_context": 3}},
+        )
+    assert load_recogniser(tmp_path / "fine.safetensors").config == FINE_CQT
+    with pytest.raises(ModelFileError, match="transform .* does not fit"):
+        load_recogniser(tmp_path / "coarse.safetensors")
+    wav = tmp_path / "a.wav"
+    sf.write(wav, _sine(220.0), SR)
+    assert (
+        main(["predict", str(wav), "--model", str(tmp_path / "coarse.safetensors"), "--quiet"]) != 0
+    )
+    err = capsys.readouterr().err.strip()
+    assert "does not fit the architecture" in err and len(err.splitlines()) == 1
+    assert not wav.with_suffix(".lab").exists()

@@ -120,6 +120,13 @@ def _load_cached(path: str):
         raise ModelFileError(f"{path}: model.json lacks vocabulary or features ({exc})") from None
     if len(labels) != arch.get("n_classes") or 2 * features.n_context + 1 != arch.get("n_frames"):
         raise ModelFileError(f"{path}: vocabulary or context does not fit the architecture")
+    c = features.cqt
+    per = c.bins_per_octave // 12 if c.bins_per_octave % 12 == 0 else None
+    if c.n_bins != arch.get("n_bins", 73) or per != arch.get("bins_per_semitone", 1):
+        raise ModelFileError(
+            f"{path}: the transform ({c.n_bins} bins, {c.bins_per_octave} an octave) does not "
+            "fit the architecture"
+        )
     return model, labels, features
 
 
