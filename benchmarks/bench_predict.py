@@ -19,8 +19,9 @@ accuracy
     template-matching recogniser) with the same Viterbi decoding. Then the same songs played
     20 and 40 cents sharp and flat, with the tuning estimated or A440 assumed (the baseline).
 
-Usage: ``python benchmarks/bench_predict.py [--minutes 10] [--long-minutes 60] [--songs 20]``
-(``--skip speed,memory,accuracy`` leaves parts out).
+Usage: ``python benchmarks/bench_predict.py [--minutes 10] [--long-minutes 60] [--songs 20]
+[--model majmin]`` (``--skip speed,memory,accuracy`` leaves parts out; ``--model`` names the
+model the speed and memory parts use, a pretrained name or a model file).
 """
 
 from __future__ import annotations
@@ -80,18 +81,18 @@ def _baseline_predict(path, rec):
     return dict(zip(("decode_audio", "features", "network", "viterbi"), np.diff(t), strict=True))
 
 
-def speed(songs_dir: Path, minutes: float, tmp: Path) -> None:
+def speed(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") -> None:
     import chordscope
     from chordscope.recognise import load_recogniser
 
     path = tmp / "long.wav"
     seconds = _long_recording(path, minutes, songs_dir)
-    rec = load_recogniser("majmin")
+    rec = load_recogniser(model)
     chordscope.predict(songs_dir / "song000.wav", model=rec)  # warm-up: imports, numba
     _, ours = chordscope.predict(path, model=rec, return_timing=True)
     _, once = chordscope.predict(path, model=rec, return_timing=True, shift_average=0)
     base = _baseline_predict(path, rec)
-    print(f"speed: a {seconds / 60:.0f}-minute 44.1 kHz stereo WAV, model majmin")
+    print(f"speed: a {seconds / 60:.0f}-minute 44.1 kHz stereo WAV, model {model}")
     print(f"  {'stage':14s} {'chordscope':>12s} {'one pass':>12s} {'baseline':>12s}")
     for k in ours:
         b = f"{base[k]:10.2f} s" if k in base else f"{'-':>12s}"
@@ -124,7 +125,7 @@ print(int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF
 """
 
 
-def memory(songs_dir: Path, minutes: float, tmp: Path) -> None:
+def memory(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") -> None:
     path = tmp / "hour.wav"
     seconds = _long_recording(path, minutes, songs_dir)
     print(
@@ -132,9 +133,9 @@ def memory(songs_dir: Path, minutes: float, tmp: Path) -> None:
         f"WAV ({path.stat().st_size / 2**20:.0f} MiB); target < 1 GB"
     )
     runs = (
-        ("chordscope, majmin", "majmin", False),
+        (f"chordscope, {Path(model).name}", model, False),
         ("chordscope, sevenths", "sevenths", False),
-        ("baseline, majmin", "majmin", True),
+        (f"baseline, {Path(model).name}", model, True),
     )
     for name, model, baseline in runs:
         code = _CHILD.format(
@@ -234,6 +235,9 @@ def main():
     p.add_argument("--long-minutes", type=float, default=60.0)
     p.add_argument("--songs", type=int, default=20)
     p.add_argument("--skip", default="", help="comma-separated: speed, memory, accuracy")
+    p.add_argument(
+        "--model", default="majmin", help="the model timed and measured (a name or model file)"
+    )
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     import torch
@@ -251,9 +255,9 @@ def main():
         if "accuracy" not in skip:
             accuracy(songs, args.songs)
         if "speed" not in skip:
-            speed(songs, args.minutes, tmp)
+            speed(songs, args.minutes, tmp, args.model)
         if "memory" not in skip:
-            memory(songs, args.long_minutes, tmp)
+            memory(songs, args.long_minutes, tmp, args.model)
 
 
 if __name__ == "__main__":
