@@ -6,6 +6,15 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(autouse=True)
+def fixed_threads(monkeypatch):
+    """One torch thread count for every test (``CHORDSCOPE_THREADS``, which wins over the
+    choice by free cores): two trainings compared weight for weight (cache, resume, DDP) must
+    not differ because the machine was busier during one of them (a different count changes the
+    float sums in the last bits). ``tests/test_threads.py`` removes it to test the choice."""
+    monkeypatch.setenv("CHORDSCOPE_THREADS", str(min(2, os.cpu_count() or 1)))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(seed=440)
