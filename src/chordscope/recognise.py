@@ -121,7 +121,10 @@ def _load_cached(path: str):
     if len(labels) != arch.get("n_classes") or 2 * features.n_context + 1 != arch.get("n_frames"):
         raise ModelFileError(f"{path}: vocabulary or context does not fit the architecture")
     c = features.cqt
-    per = c.bins_per_octave // 12 if c.bins_per_octave % 12 == 0 else None
+    try:
+        per = bins_per_semitone(c)
+    except ParameterError:  # an octave that is not whole semitones fits no recogniser
+        per = None
     if c.n_bins != arch.get("n_bins", 73) or per != arch.get("bins_per_semitone", 1):
         raise ModelFileError(
             f"{path}: the transform ({c.n_bins} bins, {c.bins_per_octave} an octave) does not "
