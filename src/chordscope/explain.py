@@ -73,6 +73,7 @@ __all__ = [
     "tutorial_probes",
     "chord_probes",
     "first_conv",
+    "bins_per_semitone_of",
     "first_kernels",
     "feature_maps",
     "pooled_activations",
@@ -188,6 +189,15 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
         if isinstance(m, nn.Conv2d):
             return m
     raise ChordscopeError(f"model {type(model).__name__} has no convolution layer to explain")
+
+
+def bins_per_semitone_of(model: nn.Module) -> int:
+    """Return the input bins a semitone of ``model``: its first layer's stride over frequency.
+
+    1 for the tutorial's network and the plain recognisers, 3 for a recogniser on
+    :data:`chordscope.features.FINE_CQT` (its ``conv1`` steps a semitone at a time).
+    """
+    return int(first_conv(model).stride[0])
 
 
 def first_kernels(model: nn.Module) -> np.ndarray:
@@ -310,7 +320,7 @@ def explain(
         raise ParameterError(f"explain needs two classes, got {len(labels)} labels")
     model = model.eval()
     W = first_kernels(model)
-    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
+    per = bins_per_semitone_of(model)
     K, kh = W.shape[0], W.shape[2] // per  # kh: the semitones a kernel spans
     below = first_conv(model).padding[0] // per  # semitones a map row's kernel reaches below it
     try:
@@ -437,6 +447,7 @@ def explain(
         "model": {
             "architecture": getattr(model, "architecture", {"name": type(model).__name__}),
             "n_kernels": K,
+            "bins_per_semitone": per,
         },
         "baseline": {
             "accuracy": _r(base_acc),

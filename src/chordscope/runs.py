@@ -23,7 +23,7 @@ from . import __version__, plots
 from .chords import get_vocabulary, parse_label, voicing
 from .errors import OutputError, ParameterError, valid_non_negative_int, valid_positive_int
 from .evalset import write_evalset
-from .explain import explain_file, explain_tutorial, first_kernels
+from .explain import bins_per_semitone_of, explain_file, explain_tutorial, first_kernels
 from .fit import FitResult, TrainConfig, train_chords
 from .generalise import SIZES as GENERALISATION_SIZES
 from .generalise import generalisation_matrix
@@ -182,7 +182,7 @@ def _write_explanation(folder: Path, conv, explanation: dict) -> None:
     figs = folder / "figures"
     plots.save_figure(plots.tuning_figure(explanation), figs / "explain_tuning.png")
     plots.save_figure(plots.selectivity_figure(explanation), figs / "explain_selectivity.png")
-    per = explanation["model"].get("architecture", {}).get("bins_per_semitone", 1)
+    per = explanation["model"]["bins_per_semitone"]
     plots.save_figure(
         plots.semitone_kernels_figure(conv, explanation, per), figs / "explain_kernels.png"
     )
@@ -437,7 +437,7 @@ def write_recogniser_run(result: FitResult) -> Path:
             plots.curves_figure(result.history, x="step"), out / "figures" / "curves.png"
         )
     conv = first_kernels(model)
-    per = getattr(model, "architecture", {}).get("bins_per_semitone", 1)
+    per = bins_per_semitone_of(model)
     ylabel = "semitones (relative)" if per == 1 else f"bins, {per} a semitone (relative)"
     plots.save_figure(
         plots.kernels_figure(conv[:8], ylabel=ylabel), out / "figures" / "kernels.png"
