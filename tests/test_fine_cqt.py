@@ -16,8 +16,11 @@ from chordscope.errors import ModelFileError, ParameterError
 from chordscope.features import (
     CHORD_CQT,
     FINE_CQT,
+    CQTConfig,
+    RecogniserInput,
     bins_per_semitone,
     chord_cqt,
+    cqt,
     log_cqt,
 )
 from chordscope.fit import TrainConfig
@@ -105,6 +108,40 @@ def test_the_config_takes_the_fine_transform_and_refuses_what_counts_semitone_bi
         TrainConfig(data="songs", bins_per_semitone=3)
 
 
+def _frames_within(config, hz, semitone, db=20.0):
+    """Frames in which a 0.1 s tone burst at ``hz`` stays within ``db`` of its peak, at its bin."""
+    y = np.zeros(3 * SR)
+    y[SR : SR + SR // 10] = _sine(hz, 0.1)
+    b = bins_per_semitone(config)
+    row = cqt(y, config=config)[b * semitone + b // 2]
+    return int((20 * np.log10(row / row.max() + 1e-12) > -db).sum())
+
+
+def test_a_variable_q_shortens_the_bass_filters_and_leaves_the_treble():
+    vqt = chord_cqt(3, gamma=0.3)
+    assert vqt.gamma == 0.3 and replace(vqt, gamma=0.0) == FINE_CQT
+    # C2: the constant-Q fine filters smear a short bass note over more frames than the
+    # variable-Q ones; C5 is the same either way; the peaks stay on their middle bins
+    assert _frames_within(vqt, 65.41, 12) < _frames_within(FINE_CQT, 65.41, 12)
+    assert _frames_within(vqt, 523.25, 48) == _frames_within(FINE_CQT, 523.25, 48)
+    assert int(log_cqt(_sine(440.0), config=vqt).mean(axis=-1).argmax()) == 3 * 45 + 1
+    # the files written before gamma existed keep their JSON; a gamma is recorded and read back
+    assert "gamma" not in FINE_CQT.to_json() and "gamma" not in CHORD_CQT.to_json()
+    entry = RecogniserInput(vqt).to_json()
+    assert entry["gamma"] == 0.3 and RecogniserInput.from_json(entry).cqt == vqt
+    for bad in (-1.0, 21.0, "wide", True):
+        with pytest.raises(ParameterError, match="gamma"):
+            CQTConfig(gamma=bad)
+    c = TrainConfig(data="music", model="ChordTCN", bins_per_semitone=3, cqt_gamma=0.3)
+    assert c.dataset.cqt == vqt and c.dataset.features.to_json()["gamma"] == 0.3
+    assert TrainConfig(data="music", model="ChordTCN", cqt_gamma=1.0).dataset.cqt.gamma == 1.0
+    for bad in (-0.5, 25.0, "wide"):
+        with pytest.raises(ParameterError, match="cqt_gamma"):
+            TrainConfig(data="music", model="ChordTCN", cqt_gamma=bad)
+    with pytest.raises(ParameterError, match="cqt_gamma needs data = 'music'"):
+        TrainConfig(data="songs", cqt_gamma=0.3)
+
+
 def test_a_pitch_shift_moves_three_bins_a_semitone():
     vocab = get_vocabulary("majmin")
     X = np.zeros((64, 219, 4), np.float32)
@@ -156,13 +193,22 @@ def test_a_model_file_whose_transform_does_not_fit_its_network_is_refused(tmp_pa
 
     vocab = get_vocabulary("majmin").to_json()
     net = ChordTCN(n_classes=25, n_bins=219, dilations=(1,), bins_per_semitone=3).eval()
-    for name, cqt in (("coarse", CHORD_CQT), ("fine", FINE_CQT)):
+    for name, transform in (("coarse", CHORD_CQT), ("fine", FINE_CQT)):
         save_model(
             tmp_path / name,
             net,
-            {"vocabulary": vocab, "features": {**cqt.to_json(), "n_context": 3}},
+            {"vocabulary": vocab, "features": {**transform.to_json(), "n_context": 3}},
         )
     assert load_recogniser(tmp_path / "fine.safetensors").config == FINE_CQT
+    vqt = chord_cqt(3, gamma=0.3)  # predict reads the variable-Q transform from the file
+    save_model(
+        tmp_path / "vqt", net, {"vocabulary": vocab, "features": {**vqt.to_json(), "n_context": 3}}
+    )
+    assert load_recogniser(tmp_path / "vqt.safetensors").config == vqt
+    bad = {**vqt.to_json(), "gamma": -1.0, "n_context": 3}
+    save_model(tmp_path / "bad", net, {"vocabulary": vocab, "features": bad})
+    with pytest.raises(ModelFileError, match="gamma"):
+        load_recogniser(tmp_path / "bad.safetensors")
     with pytest.raises(ModelFileError, match="transform .* does not fit"):
         load_recogniser(tmp_path / "coarse.safetensors")
     wav = tmp_path / "a.wav"

@@ -10,7 +10,7 @@ own maximum, so each example lies in ``[0, 1]`` with its loudest bin at 1.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -62,10 +62,19 @@ class CQTConfig:
     first_frame: int = 2  # frames [first_frame, first_frame + n_frames) are kept
     n_frames: int = 3
     top_db: float = 80.0  # floor of the dB scale below its maximum (librosa's default)
+    gamma: float = 0.0  # Hz added to every filter's bandwidth (librosa.vqt); 0: constant Q
+
+    def __post_init__(self):
+        g = self.gamma
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g <= 20:
+            raise ParameterError(f"gamma={g!r} must be a number of Hz in 0..20")
 
     def to_json(self) -> dict:
-        """Return the parameters as a JSON-ready dict."""
-        return asdict(self)
+        """Return the parameters as a JSON-ready dict (``gamma`` only where it is not 0)."""
+        d = asdict(self)
+        if not self.gamma:
+            del d["gamma"]  # the files written before it existed stay the same
+        return d
 
 
 TUTORIAL_CQT = CQTConfig()
@@ -97,17 +106,25 @@ FINE_CQT = CQTConfig(
 )
 
 
-def chord_cqt(per_semitone: int = 1) -> CQTConfig:
+def chord_cqt(per_semitone: int = 1, gamma: float = 0.0) -> CQTConfig:
     """Return the recognisers' transform at ``per_semitone`` bins a semitone (1 or 3).
+
+    ``gamma`` (Hz, 0 to 20) widens every filter by that much (a variable-Q transform,
+    ``librosa.vqt``): it shortens the long bass filters and leaves the treble almost as it was.
+    At three bins a semitone, ``gamma = 0.3`` makes the filter at C1 as long as the plain
+    transform's (0.54 s against 0.79 s at 16 kHz) and C4's 6 % shorter.
 
     Examples
     --------
-    >>> chord_cqt(3).n_bins, chord_cqt(1) == CHORD_CQT
-    (219, True)
+    >>> chord_cqt(3).n_bins, chord_cqt(1) == CHORD_CQT, chord_cqt(3, gamma=0.3).gamma
+    (219, True, 0.3)
     """
     if per_semitone not in (1, 3):
         raise ParameterError(f"bins_per_semitone={per_semitone!r} must be 1 or 3")
-    return CHORD_CQT if per_semitone == 1 else FINE_CQT
+    if not 0 <= gamma <= 20:
+        raise ParameterError(f"cqt_gamma={gamma!r} must be in 0..20 Hz")
+    config = CHORD_CQT if per_semitone == 1 else FINE_CQT
+    return replace(config, gamma=float(gamma)) if gamma else config
 
 
 def bins_per_semitone(config: CQTConfig) -> int:
@@ -181,6 +198,8 @@ class RecogniserInput:
 def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0) -> np.ndarray:
     """Magnitude constant-Q transform of a batch of waveforms (``librosa.cqt``).
 
+    Where ``config.gamma`` is not 0 it is ``librosa.vqt`` with that ``gamma`` (variable Q).
+
     Parameters
     ----------
     y : np.ndarray [shape=(..., n_samples)]
@@ -206,7 +225,8 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
         raise ParameterError("y must hold at least one sample per clip")
     if not np.all(np.isfinite(y)):
         raise ParameterError("y must be finite (no NaN or inf samples)")
-    C = librosa.cqt(
+    transform = librosa.vqt if config.gamma else librosa.cqt
+    C = transform(
         y,
         sr=config.sr,
         hop_length=config.hop_length,
@@ -215,6 +235,7 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
         bins_per_octave=config.bins_per_octave,
         filter_scale=config.filter_scale,
         tuning=tuning * bins_per_semitone(config) if tuning else 0.0,
+        **({"gamma": config.gamma} if config.gamma else {}),
     )
     return np.abs(C)
 
