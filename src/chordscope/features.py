@@ -196,9 +196,9 @@ class RecogniserInput:
 
 
 def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0) -> np.ndarray:
-    """Magnitude constant-Q transform of a batch of waveforms (``librosa.cqt``).
+    """Magnitude constant-Q transform of a batch of waveforms (``librosa.vqt``).
 
-    Where ``config.gamma`` is not 0 it is ``librosa.vqt`` with that ``gamma`` (variable Q).
+    ``config.gamma`` is 0 for a constant Q (``librosa.cqt``), more for a variable Q.
 
     Parameters
     ----------
@@ -225,8 +225,7 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
         raise ParameterError("y must hold at least one sample per clip")
     if not np.all(np.isfinite(y)):
         raise ParameterError("y must be finite (no NaN or inf samples)")
-    transform = librosa.vqt if config.gamma else librosa.cqt
-    C = transform(
+    C = librosa.vqt(  # with gamma = 0 this is what librosa.cqt calls
         y,
         sr=config.sr,
         hop_length=config.hop_length,
@@ -235,7 +234,7 @@ def cqt(y: np.ndarray, *, config: CQTConfig = TUTORIAL_CQT, tuning: float = 0.0)
         bins_per_octave=config.bins_per_octave,
         filter_scale=config.filter_scale,
         tuning=tuning * bins_per_semitone(config) if tuning else 0.0,
-        **({"gamma": config.gamma} if config.gamma else {}),
+        gamma=config.gamma,
     )
     return np.abs(C)
 
