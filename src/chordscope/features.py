@@ -68,6 +68,7 @@ class CQTConfig:
         g = self.gamma
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g <= 20:
             raise ParameterError(f"gamma={g!r} must be a number of Hz in 0..20")
+        object.__setattr__(self, "gamma", float(g))  # 1 and 1.0: one transform, one cache
 
     def to_json(self) -> dict:
         """Return the parameters as a JSON-ready dict (``gamma`` only where it is not 0)."""
@@ -121,10 +122,8 @@ def chord_cqt(per_semitone: int = 1, gamma: float = 0.0) -> CQTConfig:
     """
     if per_semitone not in (1, 3):
         raise ParameterError(f"bins_per_semitone={per_semitone!r} must be 1 or 3")
-    if not 0 <= gamma <= 20:
-        raise ParameterError(f"cqt_gamma={gamma!r} must be in 0..20 Hz")
     config = CHORD_CQT if per_semitone == 1 else FINE_CQT
-    return replace(config, gamma=float(gamma)) if gamma else config
+    return replace(config, gamma=gamma) if gamma else config  # CQTConfig checks gamma
 
 
 def bins_per_semitone(config: CQTConfig) -> int:
