@@ -138,8 +138,33 @@ def test_a_variable_q_shortens_the_bass_filters_and_leaves_the_treble():
     for bad in (-0.5, 25.0, "wide"):
         with pytest.raises(ParameterError, match="cqt_gamma"):
             TrainConfig(data="music", model="ChordTCN", cqt_gamma=bad)
-    with pytest.raises(ParameterError, match="cqt_gamma needs data = 'music'"):
+    with pytest.raises(ParameterError, match="cqt_gamma and cqt_filter_scale need data = 'music'"):
         TrainConfig(data="songs", cqt_gamma=0.3)
+
+
+def test_three_bins_a_semitone_with_the_plain_filters_sample_the_plain_transform():
+    dense = chord_cqt(3, filter_scale=1 / 3)  # a third of a semitone apart, a semitone wide
+    for hz, semitone in ((65.41, 12), (130.81, 24)):  # as long in time as the plain filters
+        assert _frames_within(dense, hz, semitone) == _frames_within(CHORD_CQT, hz, semitone)
+    assert _frames_within(dense, 65.41, 12) < _frames_within(FINE_CQT, 65.41, 12)
+
+    def leak(config):  # a pure A4 heard in the next semitone's bin, relative to its own
+        b = bins_per_semitone(config)
+        row = cqt(_sine(440.0), config=config).mean(axis=-1)
+        return row[b * 46 + b // 2] / row[b * 45 + b // 2]
+
+    assert leak(dense) == pytest.approx(leak(CHORD_CQT), rel=1e-3) and leak(dense) > 2 * leak(
+        FINE_CQT
+    )
+    c = TrainConfig(data="music", model="ChordTCN", bins_per_semitone=3, cqt_filter_scale=1 / 3)
+    assert c.dataset.cqt == dense and c.dataset.features.to_json()["filter_scale"] == 1 / 3
+    for bad in (-1.0, 5.0, "wide"):
+        with pytest.raises(ParameterError, match="cqt_filter_scale"):
+            TrainConfig(data="music", model="ChordTCN", cqt_filter_scale=bad)
+    with pytest.raises(ParameterError, match="need data = 'music'"):
+        TrainConfig(data="songs", cqt_filter_scale=0.5)
+    with pytest.raises(ParameterError, match="filter_scale"):
+        CQTConfig(filter_scale=0)
 
 
 def test_a_pitch_shift_moves_three_bins_a_semitone():

@@ -69,6 +69,9 @@ class CQTConfig:
         if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g <= 20:
             raise ParameterError(f"gamma={g!r} must be a number of Hz in 0..20")
         object.__setattr__(self, "gamma", float(g))  # 1 and 1.0: one transform, one cache
+        fs = self.filter_scale
+        if isinstance(fs, bool) or not isinstance(fs, (int, float)) or not 0 < fs <= 4:
+            raise ParameterError(f"filter_scale={fs!r} must be a number in (0, 4]")
 
     def to_json(self) -> dict:
         """Return the parameters as a JSON-ready dict (``gamma`` only where it is not 0)."""
@@ -107,23 +110,31 @@ FINE_CQT = CQTConfig(
 )
 
 
-def chord_cqt(per_semitone: int = 1, gamma: float = 0.0) -> CQTConfig:
+def chord_cqt(per_semitone: int = 1, gamma: float = 0.0, filter_scale: float = 0.0) -> CQTConfig:
     """Return the recognisers' transform at ``per_semitone`` bins a semitone (1 or 3).
 
     ``gamma`` (Hz, 0 to 20) widens every filter by that much (a variable-Q transform,
     ``librosa.vqt``): it shortens the long bass filters and leaves the treble almost as it was.
     At three bins a semitone, ``gamma = 0.3`` makes the filter at C1 as long as the plain
-    transform's (0.54 s against 0.79 s at 16 kHz) and C4's 6 % shorter.
+    transform's (0.54 s against 0.79 s at 16 kHz) and C4's 6 % shorter. ``filter_scale``, where
+    it is not 0, replaces the transform's own (1 for a bin a semitone, 0.5 for three): at three
+    bins a semitone, ``1/3`` gives the plain transform's filters sampled three times as densely.
 
     Examples
     --------
     >>> chord_cqt(3).n_bins, chord_cqt(1) == CHORD_CQT, chord_cqt(3, gamma=0.3).gamma
     (219, True, 0.3)
+    >>> chord_cqt(3, filter_scale=1 / 3).filter_scale == 1 / 3
+    True
     """
     if per_semitone not in (1, 3):
         raise ParameterError(f"bins_per_semitone={per_semitone!r} must be 1 or 3")
     config = CHORD_CQT if per_semitone == 1 else FINE_CQT
-    return replace(config, gamma=gamma) if gamma else config  # CQTConfig checks gamma
+    if gamma:
+        config = replace(config, gamma=gamma)  # CQTConfig checks gamma
+    if filter_scale:
+        config = replace(config, filter_scale=filter_scale)
+    return config
 
 
 def bins_per_semitone(config: CQTConfig) -> int:

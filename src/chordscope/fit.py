@@ -115,6 +115,7 @@ class TrainConfig:
     tuning_cents: float = 0.0  # data = music: residual tuning offset per song, ± cents
     bins_per_semitone: int = 1  # data = music: 3 for the finer transform (features.FINE_CQT)
     cqt_gamma: float = 0.0  # data = music: Hz added to every filter's bandwidth (librosa.vqt)
+    cqt_filter_scale: float = 0.0  # data = music: the filters' length; 0: the transform's own
     n_songs: int = 300  # training songs when data = "songs" (FluidSynth, see evalset)
     synths: tuple = _DATA.synths  # synthesis kinds drawn per example
     programs: tuple = _DATA.programs  # GM programs for synth "soundfont"
@@ -191,8 +192,8 @@ class TrainConfig:
                     "bins_per_semitone = 3 needs data = 'music' and none of "
                     f"{', '.join(semitone_steps)} (they count semitone bins)"
                 )
-        if self.cqt_gamma and self.data != "music":
-            raise ParameterError("cqt_gamma needs data = 'music'")
+        if (self.cqt_gamma or self.cqt_filter_scale) and self.data != "music":
+            raise ParameterError("cqt_gamma and cqt_filter_scale need data = 'music'")
         if self.pitch_shift < 0 or self.pitch_shift > 6:
             raise ParameterError(f"pitch_shift={self.pitch_shift!r} must be in 0..6")
         if self.gain_db and (len(self.gain_db) != 2 or self.gain_db[0] > self.gain_db[1]):
@@ -242,6 +243,7 @@ class TrainConfig:
             ("mp3", 0, 1),
             ("tuning_cents", 0, 50),
             ("cqt_gamma", 0, 20),
+            ("cqt_filter_scale", 0, 4),
             ("structure", 0, 10),
         ):
             v = getattr(self, name)
@@ -364,7 +366,7 @@ class TrainConfig:
             reverb=self.reverb,
             no_chord=self.no_chord,
             n_context=self.n_context,
-            cqt=chord_cqt(self.bins_per_semitone, self.cqt_gamma),
+            cqt=chord_cqt(self.bins_per_semitone, self.cqt_gamma, self.cqt_filter_scale),
         )
 
     def to_json(self) -> dict:
