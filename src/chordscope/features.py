@@ -65,13 +65,14 @@ class CQTConfig:
     gamma: float = 0.0  # Hz added to every filter's bandwidth (librosa.vqt); 0: constant Q
 
     def __post_init__(self):
-        g = self.gamma
-        if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g <= 20:
-            raise ParameterError(f"gamma={g!r} must be a number of Hz in 0..20")
-        object.__setattr__(self, "gamma", float(g))  # 1 and 1.0: one transform, one cache
-        fs = self.filter_scale
-        if isinstance(fs, bool) or not isinstance(fs, (int, float)) or not 0 < fs <= 4:
-            raise ParameterError(f"filter_scale={fs!r} must be a number in (0, 4]")
+        # gamma (Hz) may be 0, filter_scale may not: (name, lowest, highest, lowest allowed)
+        for name, lo, hi, lo_ok in (("gamma", 0, 20, True), ("filter_scale", 0, 4, False)):
+            v = getattr(self, name)
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if not (number and (lo <= v if lo_ok else lo < v) and v <= hi):
+                span = f"{lo}..{hi}" if lo_ok else f"({lo}, {hi}]"
+                raise ParameterError(f"{name}={v!r} must be a number in {span}")
+        object.__setattr__(self, "gamma", float(self.gamma))  # 1 and 1.0: one transform, one cache
 
     def to_json(self) -> dict:
         """Return the parameters as a JSON-ready dict (``gamma`` only where it is not 0)."""
