@@ -19,6 +19,8 @@ A model named ``A+B`` (any number of members) is an ensemble: the mean of the me
 posteriors, frame by frame, decoded by the same Viterbi (the members must share vocabulary
 and input). ``NAME@K`` runs ``NAME`` with ``predict(..., shift_average=K)`` (``majmin@0``: the
 network once, without the transposition average that ``predict`` does by default).
+``ROOTS:QUALITIES`` (``majmin:majmin-fine``) takes each chord's root from the first model and
+its quality from the second (``predict(..., qualities=...)``, ``roots_and_qualities``).
 
 The summary gives each majmin score with a 95 % interval: the set's files drawn with
 replacement 2000 times, each draw pooled the same way (``chordscope.evaluate.pool_interval``,
@@ -27,7 +29,7 @@ by default; two systems whose intervals overlap on a set have not been told apar
 
 Usage::
 
-    python benchmarks/bench_realmusic.py [--models majmin majmin@0 sevenths runs/x/model A+B]
+    python benchmarks/bench_realmusic.py [--models majmin majmin@0 sevenths runs/x/model A+B A:B]
         [--conditions evalset,heldout-programs,...,real-guitar-dev] [--songs 40]
         [--cache DIR] [--json PATH] [--errors]
 """
@@ -143,7 +145,10 @@ def _systems(models: list[str], baseline: bool) -> dict:
     systems = {}
     for name in models:
         model, _, k = name.partition("@")
+        model, _, qualities = model.partition(":")
         rec = _ensemble(model) if "+" in model else load_recogniser(model)
+        if qualities:
+            rec = load_recogniser(rec, qualities=qualities)
         kwargs = {"shift_average": int(k)} if k else {}
         systems[name] = lambda p, rec=rec, kw=kwargs: chordscope.predict(p, model=rec, **kw)
     if baseline:

@@ -1,4 +1,4 @@
-"""benchmarks/bench_decode.py: the flux-driven Viterbi and the ``NAME@K`` systems."""
+"""benchmarks/bench_decode.py: the flux-driven Viterbi; the ``NAME@K`` and ``A:B`` systems."""
 
 import sys
 from pathlib import Path
@@ -42,3 +42,19 @@ def test_a_model_name_with_at_k_sets_the_shift_average(tmp_path, monkeypatch):
     for run in systems.values():
         run("x.wav")
     assert [kw.get("shift_average") for kw in seen] == [0, 2, None]
+
+
+def test_a_model_name_roots_colon_qualities_pairs_two_models(tmp_path, monkeypatch):
+    import chordscope
+
+    seen = []
+    monkeypatch.setattr(chordscope, "predict", lambda p, **kw: seen.append(kw) or [])
+    a = save_tiny_recogniser(tmp_path / "a")
+    b = save_tiny_recogniser(tmp_path / "b", seed=2)
+    systems = _systems([f"{a}:{b}@0", str(a)], baseline=False)
+    for run in systems.values():
+        run("x.wav")
+    paired, alone = (kw["model"] for kw in seen)
+    assert paired.qualities is not None and paired.qualities.name == str(b)
+    assert paired.name == str(a) and seen[0]["shift_average"] == 0
+    assert alone.qualities is None

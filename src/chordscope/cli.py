@@ -398,6 +398,7 @@ def _predict_files(args, tuning, show, progress):
     return predict_files(
         args.audio,
         model=args.model,
+        qualities=args.qualities,
         out_dir=args.output,
         format=args.format,
         self_transition=args.self_transition,
@@ -713,6 +714,12 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--format", default="lab", help="lab (MIREX, default), jams or csv")
     pr.add_argument(
         "--model", default="majmin", help="majmin (default), sevenths, or a trained model's path"
+    )
+    pr.add_argument(
+        "--qualities",
+        metavar="MODEL",
+        help="take each chord's quality from this model, its root from --model (majmin-fine "
+        "with majmin: the finer transform's thirds, the plain one's roots)",
     )
     pr.add_argument(
         "--self-transition",

@@ -22,6 +22,9 @@ Conventions
   semitones (default 1); each answer is moved back to the original key and the answers are
   averaged (:func:`posteriors`): a transposition ensemble at test time, sound for models
   trained on all twelve roots. ``shift_average=0`` runs the network once.
+- A second recogniser over the same labels can name the qualities (``qualities``): each frame's
+  root then comes from the first and its quality, given the root, from the second
+  (:func:`roots_and_qualities`), each network on its own transform of the same audio.
 - Temporal decoding is ``librosa.sequence.viterbi_discriminative`` with a uniform
   self-transition probability, in overlapping blocks for long files; segments shorter than
   ``min_duration`` are merged into the longer neighbour.
@@ -53,6 +56,7 @@ __all__ = [
     "estimate_tuning",
     "audio_features",
     "posteriors",
+    "roots_and_qualities",
     "shifted_classes",
     "decode",
     "segments",
@@ -81,6 +85,9 @@ class Recogniser:
     n_context : int  frames on each side of the centre frame
     name : str  ``majmin``, ``sevenths`` or the path it was loaded from
     gain, peak : float  the input's compression gain and peak level (from ``model.json``)
+    qualities : Recogniser or None  a second recogniser over the same labels, the same sample
+        rate, hop and peak, that names each chord's quality once this one has named its root
+        (:func:`roots_and_qualities`; ``load_recogniser(model, qualities=...)``)
     """
 
     model: object
@@ -90,6 +97,7 @@ class Recogniser:
     name: str
     gain: float = LOG_GAIN
     peak: float = INPUT_PEAK
+    qualities: Recogniser | None = None
 
 
 def pretrained_models() -> dict:
@@ -133,7 +141,7 @@ def _load_cached(path: str):
     return model, labels, features
 
 
-def load_recogniser(model="majmin") -> Recogniser:
+def load_recogniser(model="majmin", qualities=None) -> Recogniser:
     """Load a shipped model by name (``majmin``, ``sevenths``) or a trained one by path.
 
     Parameters
@@ -141,12 +149,26 @@ def load_recogniser(model="majmin") -> Recogniser:
     model : str or path-like or Recogniser
         A pretrained name, a run folder of ``chordscope train``, a ``.safetensors`` file (with
         its ``.json`` beside it), or an already loaded :class:`Recogniser` (returned as is).
+    qualities : str or path-like or Recogniser, optional
+        A second model, loaded the same way, to name each chord's quality once ``model`` has
+        named its root (:func:`roots_and_qualities`; e.g. ``majmin-fine``, whose finer
+        transform tells a minor third from a major one better): it must have ``model``'s
+        labels, sample rate, hop and peak.
 
     Raises
     ------
-    ModelFileError  for an unknown name, a missing or corrupt file, or a model that is not a
-        ``ChordCNN`` with a vocabulary (safetensors only: nothing in the file is executed).
+    ModelFileError  for an unknown name, a missing or corrupt file, a model that is not a
+        ``ChordCNN`` with a vocabulary (safetensors only: nothing in the file is executed), or
+        a ``qualities`` model that does not fit ``model``.
+
+    Examples
+    --------
+    >>> rec = load_recogniser("majmin", qualities="majmin-fine")
+    >>> rec.name, rec.qualities.name, rec.qualities.config.bins_per_octave
+    ('majmin', 'majmin-fine', 36)
     """
+    if qualities is not None:
+        return _with_qualities(load_recogniser(model), load_recogniser(qualities))
     if isinstance(model, Recogniser):
         return model
     shipped = pretrained_models()
@@ -161,6 +183,25 @@ def load_recogniser(model="majmin") -> Recogniser:
             )
     net, labels, f = _load_cached(str(Path(path).resolve()))
     return Recogniser(net, labels, f.cqt, f.n_context, name, gain=f.gain, peak=f.peak)
+
+
+def _with_qualities(rec: Recogniser, q: Recogniser) -> Recogniser:
+    """``rec`` with ``q`` naming its qualities, where ``q`` fits it (else ModelFileError)."""
+    from dataclasses import replace
+
+    def frames(r):
+        return r.config.sr, r.config.hop_length, r.peak
+
+    why = ""
+    if q.qualities is not None:
+        why = "itself takes its qualities from another model"
+    elif q.labels != rec.labels:
+        why = "has other labels"
+    elif frames(q) != frames(rec):
+        why = "has another sample rate, hop or peak"
+    if why:
+        raise ModelFileError(f"{q.name} cannot name the qualities of {rec.name}: it {why}")
+    return replace(rec, qualities=q)
 
 
 def _check_finite(block: np.ndarray, path: Path) -> None:
@@ -428,6 +469,54 @@ def posteriors(
     return P
 
 
+def roots_and_qualities(P_roots: np.ndarray, P_qualities: np.ndarray, labels) -> np.ndarray:
+    """Posteriors with each root as ``P_roots`` has it and its qualities as ``P_qualities`` does.
+
+    Per frame, the chance of root ``r`` (the sum over ``r``'s chords) is taken from
+    ``P_roots`` and shared among ``r``'s chords in the proportions ``P_qualities`` gives them;
+    ``N`` gets the mean of the two, and the chords share the rest in those proportions. With
+    the plain transform for roots and the finer one for qualities (``majmin`` with
+    ``majmin-fine``) this keeps the plain network's roots and the fine one's thirds (README,
+    *Roots from one transform, qualities from the other*).
+
+    Parameters
+    ----------
+    P_roots, P_qualities : np.ndarray [shape=(n_frames, n_labels)]  rows that sum to 1
+    labels : sequence of str  the Harte label of each column (``N`` and chords with a root)
+
+    Returns
+    -------
+    P : np.ndarray [shape=(n_frames, n_labels)], float32, rows that sum to 1
+
+    Examples
+    --------
+    >>> labels = ("N", "C:maj", "C:min", "D:maj", "D:min")
+    >>> roots = np.array([[0.1, 0.5, 0.1, 0.2, 0.1]])  # C 0.6, D 0.3: C major
+    >>> qualities = np.array([[0.3, 0.1, 0.3, 0.2, 0.1]])  # C minor
+    >>> roots_and_qualities(roots, qualities, labels).round(3)
+    array([[0.2  , 0.133, 0.4  , 0.178, 0.089]], dtype=float32)
+    """
+    import mir_eval
+
+    A = np.asarray(P_roots, dtype=np.float64)
+    B = np.asarray(P_qualities, dtype=np.float64)
+    if A.shape != B.shape or A.shape[-1] != len(labels):
+        raise ParameterError(
+            f"posteriors of shapes {A.shape} and {B.shape} for {len(labels)} labels"
+        )
+    roots = np.array([-1 if lab == "N" else mir_eval.chord.encode(lab)[0] for lab in labels])
+    P = np.zeros_like(A)
+    for r in np.unique(roots[roots >= 0]):
+        cols = np.flatnonzero(roots == r)
+        share = B[:, cols] / np.maximum(B[:, cols].sum(1, keepdims=True), 1e-30)
+        P[:, cols] = A[:, cols].sum(1, keepdims=True) * share
+    chords = roots >= 0
+    n = np.zeros(len(A)) if chords.all() else (A[:, ~chords] + B[:, ~chords]).sum(1) / 2
+    P[:, chords] *= ((1 - n) / np.maximum(P[:, chords].sum(1), 1e-30))[:, None]
+    P[:, ~chords] = (A[:, ~chords] + B[:, ~chords]) / 2
+    return (P / P.sum(1, keepdims=True)).astype(np.float32)
+
+
 #: A frame is silent when no CQT bin reaches this ``log(1 + 100 |C|)`` (|C| < 1e-5 everywhere).
 SILENCE = 1e-3
 
@@ -571,6 +660,7 @@ def predict(
     path,
     model="majmin",
     *,
+    qualities=None,
     self_transition: float = 0.97,
     min_duration: float = 0.25,
     tuning="auto",
@@ -587,6 +677,9 @@ def predict(
     ----------
     path : path-like  an audio file (wav, flac, ogg, mp3, ...)
     model : str or path-like or Recogniser  ``"majmin"``, ``"sevenths"`` or a trained model
+    qualities : str or path-like or Recogniser, optional  a second model that names each
+        chord's quality once ``model`` has named its root (:func:`load_recogniser`), e.g.
+        ``"majmin-fine"`` with ``"majmin"``: it hears its own transform of the same audio
     self_transition : float  the Viterbi self-transition probability per frame (32 ms)
     min_duration : float  shortest segment kept, seconds
     tuning : "auto" or float  the recording's offset from A440 in semitones (-0.5 .. 0.5);
@@ -617,7 +710,7 @@ def predict(
     [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
     """
     _check_settings(self_transition, min_duration, tuning, shift_average)
-    rec = load_recogniser(model)
+    rec = load_recogniser(model, qualities)
     t = [time.perf_counter()]
     mark = cpu_reading()  # who else is busy while we read: measured at no cost (threads)
     y = load_audio(path, sr=rec.config.sr, peak=rec.peak)
@@ -628,11 +721,15 @@ def predict(
     F = audio_features(y, rec.config, tuning=tuning, gain=rec.gain, progress=progress)
     if keep_features is not None:
         keep_features(F)
+    q = rec.qualities
+    Fq = None if q is None else audio_features(y, q.config, tuning=tuning, gain=q.gain)
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
     with using_threads(choose_threads("predict", threads, since=mark)):
         P = posteriors(rec, F, shift_average=shift_average)
+        if q is not None:
+            P = roots_and_qualities(P, posteriors(q, Fq, shift_average=shift_average), rec.labels)
     silent_frames(P, F, rec.labels)
     t.append(time.perf_counter())
     best = decode(P, self_transition=self_transition)
@@ -700,6 +797,7 @@ def predict_files(
     inputs,
     *,
     model="majmin",
+    qualities=None,
     out_dir=None,
     format: str = "lab",
     self_transition: float = 0.97,
@@ -728,7 +826,7 @@ def predict_files(
         Audio files (wav, flac, ogg, mp3, ...) and folders; a folder stands for its audio
         files (:data:`SOUNDFILE_EXTENSIONS`, sorted by name, not its subfolders), and one
         without any gives a failed result.
-    model : str or path-like or Recogniser  as for :func:`predict` (loaded once)
+    model, qualities : str or path-like or Recogniser  as for :func:`predict` (loaded once)
     out_dir : path-like, optional  created if missing; default: beside each audio file
     format : str or chordscope.io.ChordFormat  ``"lab"`` (MIREX), ``"jams"`` or ``"csv"``;
         JAMS and CSV keep each segment's confidence
@@ -736,7 +834,7 @@ def predict_files(
     metadata : dict, optional  JSON-ready values stored by formats with room for them (JAMS:
         see :func:`chordscope.io.write_jams`), over the settings recorded by default:
         ``model``, ``audio`` (the file name), ``tuning``, ``self_transition``, ``min_duration``,
-        ``shift_average``
+        ``shift_average`` and, where one is given, ``qualities``
     on_result : callable, optional  called with each :class:`FileResult` as soon as its file
         is done (to print progress)
     threads : int, optional  as for :func:`predict` (each file measures the free cores anew)
@@ -768,7 +866,7 @@ def predict_files(
     """
     fmt = chord_format(format)
     _check_settings(self_transition, min_duration, tuning, shift_average)
-    rec = load_recogniser(model)
+    rec = load_recogniser(model, qualities)
     out_dir = Path(out_dir) if out_dir is not None else None
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -809,6 +907,8 @@ def predict_files(
                 "min_duration": min_duration,
                 "shift_average": shift_average,
             }
+            if rec.qualities is not None:
+                settings["qualities"] = rec.qualities.name
             settings.update(metadata or {})
             kept = []
             try:
