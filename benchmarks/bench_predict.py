@@ -21,7 +21,8 @@ accuracy
 
 Usage: ``python benchmarks/bench_predict.py [--minutes 10] [--long-minutes 60] [--songs 20]
 [--model majmin]`` (``--skip speed,memory,accuracy`` leaves parts out; ``--model`` names the
-model the speed and memory parts use, a pretrained name or a model file).
+model the speed and memory parts use, a pretrained name or a model file; ``ROOTS:QUALITIES``,
+e.g. ``majmin:majmin-fine``, names the root by one model and the quality by another).
 """
 
 from __future__ import annotations
@@ -81,13 +82,20 @@ def _baseline_predict(path, rec):
     return dict(zip(("decode_audio", "features", "network", "viterbi"), np.diff(t), strict=True))
 
 
+def _load(model: str):
+    """The recogniser ``model`` names: ``ROOTS:QUALITIES`` pairs two (``predict --qualities``)."""
+    from chordscope.recognise import load_recogniser
+
+    roots, _, qualities = model.partition(":")
+    return load_recogniser(roots, qualities=qualities or None)
+
+
 def speed(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") -> None:
     import chordscope
-    from chordscope.recognise import load_recogniser
 
     path = tmp / "long.wav"
     seconds = _long_recording(path, minutes, songs_dir)
-    rec = load_recogniser(model)
+    rec = _load(model)
     chordscope.predict(songs_dir / "song000.wav", model=rec)  # warm-up: imports, numba
     _, ours = chordscope.predict(path, model=rec, return_timing=True)
     _, once = chordscope.predict(path, model=rec, return_timing=True, shift_average=0)
@@ -111,9 +119,8 @@ import sys, resource
 from pathlib import Path
 sys.path.insert(0, {bench!r})
 import bench_predict as b
-from chordscope.recognise import load_recogniser
 import chordscope
-rec = load_recogniser({model!r})
+rec = b._load({model!r})
 if {baseline}:
     b._baseline_predict(Path({path!r}), rec)
 else:

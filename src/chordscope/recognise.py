@@ -496,7 +496,7 @@ def roots_and_qualities(P_roots: np.ndarray, P_qualities: np.ndarray, labels) ->
     >>> roots_and_qualities(roots, qualities, labels).round(3)
     array([[0.2  , 0.133, 0.4  , 0.178, 0.089]], dtype=float32)
     """
-    import mir_eval
+    from .chords import parse_label
 
     A = np.asarray(P_roots, dtype=np.float64)
     B = np.asarray(P_qualities, dtype=np.float64)
@@ -504,7 +504,7 @@ def roots_and_qualities(P_roots: np.ndarray, P_qualities: np.ndarray, labels) ->
         raise ParameterError(
             f"posteriors of shapes {A.shape} and {B.shape} for {len(labels)} labels"
         )
-    roots = np.array([-1 if lab == "N" else mir_eval.chord.encode(lab)[0] for lab in labels])
+    roots = np.array([parse_label(lab)[0] for lab in labels])  # N: -1
     P = np.zeros_like(A)
     for r in np.unique(roots[roots >= 0]):
         cols = np.flatnonzero(roots == r)
