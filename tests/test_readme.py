@@ -190,8 +190,8 @@ def check_toml(work: Path, block: Block, values: list) -> None:
 
 
 def check_predict_api(work: Path, block: Block, values: list) -> None:
-    majmin, sevenths, results = values
-    for segments in (majmin, sevenths):  # [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
+    majmin, sevenths, paired, results = values
+    for segments in (majmin, sevenths, paired):  # [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
         assert segments and all(isinstance(s, tuple) and len(s) == 3 for s in segments), segments
         assert segments[0][0] == 0.0 and all(isinstance(s[2], str) for s in segments), segments
         assert all(a[1] == b[0] for a, b in zip(segments, segments[1:], strict=False)), segments
@@ -312,6 +312,7 @@ batch_size = 512""",
 chordscope predict song.wav other.mp3 -o labels            # labels/song.lab, labels/other.lab
 chordscope predict music/ -o labels --format csv            # every audio file in music/
 chordscope predict live.flac --format jams --model sevenths # live.jams beside the audio
+chordscope predict song.wav -o fine --qualities majmin-fine # fine/song.lab: thirds by majmin-fine
 chordscope score refs/ labels/ --json                       # per file and pooled, as JSON""",
         how="as written, on 3-second recordings",
         setup=setup_predict_section,
@@ -325,6 +326,7 @@ chordscope score refs/ labels/ --json                       # per file and poole
                 "labels/march.csv",
             ),
             "chordscope predict live.flac --format jams --model sevenths": ("live.jams",),
+            "chordscope predict song.wav -o fine --qualities majmin-fine": ("fine/song.lab",),
             "chordscope score refs/ labels/ --json": (),
         },
         stdout_checks={"chordscope score refs/ labels/ --json": check_json_stdout},
@@ -337,6 +339,7 @@ chordscope score refs/ labels/ --json                       # per file and poole
 import chordscope
 chordscope.predict("song.wav")                 # [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
 chordscope.predict("song.wav", model="sevenths", min_duration=0.5)
+chordscope.predict("song.wav", model="majmin", qualities="majmin-fine")
 chordscope.predict_files(["song.wav", "music/"], out_dir="labels", format="jams")  # as the command""",  # noqa: E501
         how="as written, on the recordings of the block above",
         check=check_predict_api,
