@@ -175,3 +175,30 @@ def test_majmin_with_fine_qualities_on_real_guitar_recordings():
     rec = load_recogniser("majmin", qualities="majmin-fine")
     total = pool(score_segments(f.with_suffix(".lab"), chordscope.predict(f, rec)) for f in files)
     assert total["majmin"] >= 0.97, total
+
+
+@pytest.mark.parametrize("vocab", ["majmin", "sevenths"])
+def test_each_shipped_fine_model_names_the_qualities_of_its_plain_twin(tmp_path, vocab):
+    """Two evaluation songs (training programs, FluidR3), as the single models are tested."""
+    import shutil
+
+    from chordscope.evalset import write_evalset
+    from chordscope.evaluate import chord_scores
+    from chordscope.io import read_chords
+
+    if f"{vocab}-fine" not in pretrained_models():
+        pytest.skip(f"{vocab}-fine is not shipped")
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("fluidsynth missing")
+    rec = load_recogniser(vocab, qualities=f"{vocab}-fine")
+    assert rec.labels == get_vocabulary(vocab).labels
+    assert rec.qualities.config.bins_per_octave == 36 and rec.config.bins_per_octave == 12
+    write_evalset(tmp_path, n_songs=2)
+    right = seconds = 0.0
+    for i in range(2):
+        segs = chordscope.predict(tmp_path / f"song{i:03d}.wav", rec)
+        ref_i, ref_l = read_chords(tmp_path / f"song{i:03d}.lab")
+        scores, w = chord_scores(ref_i, ref_l, [s[:2] for s in segs], [s[2] for s in segs])
+        right += scores[vocab] * w[vocab]
+        seconds += w[vocab]
+    assert right / seconds >= {"majmin": 0.80, "sevenths": 0.6}[vocab], right / seconds
