@@ -511,9 +511,9 @@ def roots_and_qualities(P_roots: np.ndarray, P_qualities: np.ndarray, labels) ->
         share = B[:, cols] / np.maximum(B[:, cols].sum(1, keepdims=True), 1e-30)
         P[:, cols] = A[:, cols].sum(1, keepdims=True) * share
     chords = roots >= 0
-    n = np.zeros(len(A)) if chords.all() else (A[:, ~chords] + B[:, ~chords]).sum(1) / 2
-    P[:, chords] *= ((1 - n) / np.maximum(P[:, chords].sum(1), 1e-30))[:, None]
     P[:, ~chords] = (A[:, ~chords] + B[:, ~chords]) / 2
+    rest = 1 - P[:, ~chords].sum(1)  # what the chords share
+    P[:, chords] *= (rest / np.maximum(P[:, chords].sum(1), 1e-30))[:, None]
     return (P / P.sum(1, keepdims=True)).astype(np.float32)
 
 
