@@ -144,6 +144,23 @@ def test_the_finer_network_is_read_at_its_own_transform(tmp_path, rng):
 
 
 @needs_fine
+def test_progress_follows_both_transforms(tmp_path):
+    """A long file's second transform (the qualities model's) reports too, named as such."""
+    sr = 16000
+    y = np.zeros(3 * sr, dtype=np.float32)
+    y[sr:] = 0.1 * np.sin(2 * np.pi * 440.0 * np.arange(2 * sr) / sr)
+    sf.write(tmp_path / "a.wav", y, sr)
+    told = []
+    tell = lambda n=0, **k: told.append(k)  # noqa: E731
+    chordscope.predict(tmp_path / "a.wav", "majmin", qualities="majmin-fine", progress=tell)
+    audio = [k["audio"] for k in told if "audio" in k]
+    assert audio[0] == "3/3 s" and audio[-1] == "qualities 3/3 s", audio
+    told.clear()
+    chordscope.predict(tmp_path / "a.wav", "majmin", progress=tell)
+    assert [k["audio"] for k in told] == ["3/3 s"]
+
+
+@needs_fine
 def test_predict_command_with_qualities(tmp_path, capsys):
     sr = 16000
     t = np.arange(3 * sr) / sr

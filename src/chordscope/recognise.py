@@ -378,6 +378,11 @@ def audio_features(
     return out
 
 
+def _prefixed(progress: Callable, prefix: str) -> Callable:
+    """``progress`` with ``prefix`` put before each number it is told (a second pass's reports)."""
+    return lambda n=0, **numbers: progress(n, **{k: f"{prefix}{v}" for k, v in numbers.items()})
+
+
 def _check_shift(shift_average) -> None:
     ok = isinstance(shift_average, (int, np.integer)) and not isinstance(shift_average, bool)
     if not (ok and 0 <= shift_average <= 6):
@@ -694,7 +699,8 @@ def predict(
     keep_features : callable, optional  called with the log-CQT ``(n_bins, n_frames)`` the
         network saw (for a picture of it: :func:`chordscope.page.write_prediction_page`)
     progress : callable, optional  told how far the features of a long file have come
-        (:func:`audio_features`)
+        (:func:`audio_features`); with ``qualities``, the second transform reports as
+        ``audio="qualities 120/840 s"``
 
     Returns
     -------
@@ -722,7 +728,9 @@ def predict(
     if keep_features is not None:
         keep_features(F)
     q = rec.qualities
-    Fq = None if q is None else audio_features(y, q.config, tuning=tuning, gain=q.gain)
+    if q is not None:  # the second transform reports as "qualities 120/840 s"
+        told = None if progress is None else _prefixed(progress, "qualities ")
+        Fq = audio_features(y, q.config, tuning=tuning, gain=q.gain, progress=told)
     duration = len(y) / rec.config.sr
     del y  # the waveform is not needed any more: free it before the network and Viterbi
     t.append(time.perf_counter())
