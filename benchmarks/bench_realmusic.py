@@ -184,9 +184,34 @@ def _file_majority(segments, ref_intervals, ref_labels) -> tuple[str, str]:
     return ref, max(seconds, key=seconds.get) if seconds else "N"
 
 
+NEAR_CHANGE = 0.25  # seconds each side of a reference chord change: an error there is timing
+
+
+def _near_change(ref_intervals, ref_labels, near: float = NEAR_CHANGE):
+    """Merged windows ``[(a, b), ...]`` within ``near`` s of each change of reference label."""
+    windows = []
+    for k in range(1, len(ref_labels)):
+        if ref_labels[k] != ref_labels[k - 1]:
+            t = float(ref_intervals[k][0])
+            if windows and t - near <= windows[-1][1]:
+                windows[-1][1] = t + near
+            else:
+                windows.append([t - near, t + near])
+    return windows
+
+
 def _error_kinds(segments, ref_intervals, ref_labels) -> dict:
     """Seconds of a file by kind of majmin outcome: right, wrong quality on the right root,
     wrong root, and chord/N mix-ups (``min7->maj`` style keys name the commonest quality slips).
+
+    A wrong label within ``NEAR_CHANGE`` s of a change of reference chord counts as ``change``
+    (the boundary is early or late), whatever its kind; the other kinds are the rest.
+
+    >>> import numpy as np
+    >>> ref = np.array([[0.0, 2.0], [2.0, 4.0]]), ["C:maj", "A:min"]
+    >>> kinds = _error_kinds([(0.0, 2.1, "C:maj"), (2.1, 3.0, "A:min"), (3.0, 4.0, "A:maj")], *ref)
+    >>> {k: round(v, 3) for k, v in sorted(kinds.items())}
+    {'change': 0.1, 'quality min->maj': 1.0, 'right': 2.9}
     """
     import mir_eval
     import numpy as np
@@ -197,19 +222,25 @@ def _error_kinds(segments, ref_intervals, ref_labels) -> dict:
         est_i, est_l, ref_intervals.min(), ref_intervals.max(), "N", "N"
     )
     iv, ref, est = mir_eval.util.merge_labeled_intervals(ref_intervals, ref_labels, est_i, est_l)
+    windows = _near_change(ref_intervals, ref_labels)
     seconds = {}
     for (s, e), r, x, ok in zip(iv, ref, est, mir_eval.chord.majmin(ref, est), strict=True):
         if ok < 0:
             continue  # not compared by majmin (e.g. a diminished reference)
+        near = 0.0
         if ok == 1:
             kind = "right"
-        elif r == "N" or x == "N":
-            kind = "chord/N"
-        elif mir_eval.chord.encode(r)[0] == mir_eval.chord.encode(x)[0]:
-            kind = f"quality {_quality(r)}->{_quality(_majmin(x))}"
         else:
-            kind = "root"
-        seconds[kind] = seconds.get(kind, 0.0) + float(e - s)
+            near = float(sum(max(0.0, min(e, b) - max(s, a)) for a, b in windows))
+            if r == "N" or x == "N":
+                kind = "chord/N"
+            elif mir_eval.chord.encode(r)[0] == mir_eval.chord.encode(x)[0]:
+                kind = f"quality {_quality(r)}->{_quality(_majmin(x))}"
+            else:
+                kind = "root"
+        for k, v in ((kind, float(e - s) - near), ("change", near)):
+            if v > 1e-9:
+                seconds[k] = seconds.get(k, 0.0) + v
     return seconds
 
 
@@ -269,7 +300,8 @@ def main(argv=None) -> int:
         "--errors",
         action="store_true",
         help="also print, per system, the share of time by kind of majmin outcome (right, "
-        "wrong quality on the right root such as min7->maj, wrong root, chord/N)",
+        "wrong within 0.25 s of a chord change, wrong quality on the right root such as "
+        "min7->maj, wrong root, chord/N)",
     )
     p.add_argument("--json", help="also write the tables as JSON here")
     args = p.parse_args(argv)

@@ -58,3 +58,18 @@ def test_a_model_name_roots_colon_qualities_pairs_two_models(tmp_path, monkeypat
     assert paired.qualities is not None and paired.qualities.name == str(b)
     assert paired.name == str(a) and seen[0]["shift_average"] == 0
     assert alone.qualities is None
+
+
+def test_errors_near_a_chord_change_are_told_apart():
+    """``--errors``: a late boundary is ``change``; a wrong chord inside one is its own kind."""
+    from bench_realmusic import _error_kinds
+
+    ref = np.array([[0.0, 2.0], [2.0, 4.0], [4.0, 6.0]]), ["C:maj", "A:min", "A:min"]
+    late = [(0.0, 2.2, "C:maj"), (2.2, 6.0, "A:min")]
+    assert {k: round(v, 3) for k, v in _error_kinds(late, *ref).items()} == {
+        "right": 5.8,
+        "change": 0.2,  # the repeated A:min at 4 s is not a change
+    }
+    inside = [(0.0, 2.0, "C:maj"), (2.0, 3.0, "A:min"), (3.0, 3.5, "F:maj"), (3.5, 6, "N")]
+    kinds = {k: round(v, 3) for k, v in _error_kinds(inside, *ref).items()}
+    assert kinds == {"right": 3.0, "root": 0.5, "chord/N": 2.5}
