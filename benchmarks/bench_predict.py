@@ -14,15 +14,17 @@ memory
     chordscope's block processing and for the baseline.
 accuracy
     The evaluation set (``--songs`` songs rendered by FluidSynth, never seen in training) is
-    labelled with the pretrained ``majmin`` and ``sevenths`` models and scored with mir_eval,
+    labelled by ``predict`` with the pretrained ``majmin`` and ``sevenths`` models (each with
+    its default qualities model, and ``majmin`` alone) and scored with mir_eval,
     duration-weighted. Baseline: chroma + binary major/minor templates (the classic
     template-matching recogniser) with the same Viterbi decoding. Then the same songs played
     20 and 40 cents sharp and flat, with the tuning estimated or A440 assumed (the baseline).
 
 Usage: ``python benchmarks/bench_predict.py [--minutes 10] [--long-minutes 60] [--songs 20]
-[--model majmin]`` (``--skip speed,memory,accuracy`` leaves parts out; ``--model`` names the
-model the speed and memory parts use, a pretrained name or a model file; ``ROOTS:QUALITIES``,
-e.g. ``majmin:majmin-fine``, names the root by one model and the quality by another).
+[--model majmin:majmin-fine]`` (``--skip speed,memory,accuracy`` leaves parts out; ``--model``
+names the model the speed and memory parts use, a pretrained name or a model file, alone;
+``ROOTS:QUALITIES`` names the root by one model and the quality by another: the default,
+``majmin:majmin-fine``, is what ``predict`` runs by default).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def _load(model: str):
     return load_recogniser(roots, qualities=qualities or None)
 
 
-def speed(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") -> None:
+def speed(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin:majmin-fine") -> None:
     import chordscope
 
     path = tmp / "long.wav"
@@ -132,7 +134,7 @@ print(int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF
 """
 
 
-def memory(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") -> None:
+def memory(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin:majmin-fine") -> None:
     path = tmp / "hour.wav"
     seconds = _long_recording(path, minutes, songs_dir)
     print(
@@ -141,7 +143,7 @@ def memory(songs_dir: Path, minutes: float, tmp: Path, model: str = "majmin") ->
     )
     runs = (
         (f"chordscope, {Path(model).name}", model, False),
-        ("chordscope, sevenths", "sevenths", False),
+        ("chordscope, sevenths:sevenths-fine", "sevenths:sevenths-fine", False),
         (f"baseline, {Path(model).name}", model, True),
     )
     for name, model, baseline in runs:
@@ -191,6 +193,7 @@ def accuracy(songs_dir: Path, n_songs: int) -> None:
 
     systems = {
         "majmin model": lambda p: chordscope.predict(p, model="majmin"),
+        "majmin alone": lambda p: chordscope.predict(p, model="majmin", qualities=None),
         "sevenths model": lambda p: chordscope.predict(p, model="sevenths"),
         "templates (baseline)": _template_baseline,
     }
@@ -243,7 +246,10 @@ def main():
     p.add_argument("--songs", type=int, default=20)
     p.add_argument("--skip", default="", help="comma-separated: speed, memory, accuracy")
     p.add_argument(
-        "--model", default="majmin", help="the model timed and measured (a name or model file)"
+        "--model",
+        default="majmin:majmin-fine",
+        help="the model timed and measured (a name or model file; ROOTS:QUALITIES for a pair; "
+        "default majmin:majmin-fine, predict's default)",
     )
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))

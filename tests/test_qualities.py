@@ -156,8 +156,41 @@ def test_progress_follows_both_transforms(tmp_path):
     audio = [k["audio"] for k in told if "audio" in k]
     assert audio[0] == "3/3 s" and audio[-1] == "qualities 3/3 s", audio
     told.clear()
-    chordscope.predict(tmp_path / "a.wav", "majmin", progress=tell)
+    chordscope.predict(tmp_path / "a.wav", "majmin", qualities=None, progress=tell)
     assert [k["audio"] for k in told] == ["3/3 s"]
+
+
+@needs_fine
+def test_a_shipped_model_takes_its_qualities_from_its_fine_twin_by_default(tmp_path):
+    from chordscope.recognise import default_qualities
+
+    assert default_qualities("majmin") == "majmin-fine"
+    assert default_qualities("majmin-fine") is None  # no twin of its own
+    assert default_qualities(load_recogniser("majmin")) is None  # a loaded model is as it is
+    assert load_recogniser("majmin").qualities is None  # loading alone pairs nothing
+    assert load_recogniser("majmin", qualities="auto").qualities.name == "majmin-fine"
+    if "sevenths-fine" in pretrained_models():
+        assert load_recogniser("sevenths", qualities="auto").qualities.name == "sevenths-fine"
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    sf.write(tmp_path / "a.wav", sum(np.sin(2 * np.pi * f * t) for f in (220, 262, 330)) / 4, sr)
+    rec = load_recogniser("majmin", qualities="majmin-fine")
+    assert chordscope.predict(tmp_path / "a.wav") == chordscope.predict(tmp_path / "a.wav", rec)
+    alone = chordscope.predict(tmp_path / "a.wav", qualities=None)
+    assert alone == chordscope.predict(tmp_path / "a.wav", load_recogniser("majmin"))
+    # the command: the pair by default, --qualities none for the model alone
+    out = tmp_path / "o"
+    argv = ["predict", str(tmp_path / "a.wav"), "-o", str(out), "--format", "jams", "--quiet"]
+    assert main(argv) == 0
+    sandbox = json.loads((out / "a.jams").read_text())["annotations"][0]["sandbox"]
+    assert sandbox["model"] == "majmin" and sandbox["qualities"] == "majmin-fine"
+    assert main([*argv, "--qualities", "none"]) == 0
+    assert "qualities" not in json.loads((out / "a.jams").read_text())["annotations"][0]["sandbox"]
+    # a trained model's file has no twin: it runs alone unless told
+    trained = save_tiny_recogniser(tmp_path / "tiny")
+    assert load_recogniser(trained, qualities="auto").qualities is None
+    assert main([*argv, "--model", str(trained)]) == 0
+    assert "qualities" not in json.loads((out / "a.jams").read_text())["annotations"][0]["sandbox"]
 
 
 @needs_fine

@@ -312,7 +312,7 @@ batch_size = 512""",
 chordscope predict song.wav other.mp3 -o labels            # labels/song.lab, labels/other.lab
 chordscope predict music/ -o labels --format csv            # every audio file in music/
 chordscope predict live.flac --format jams --model sevenths # live.jams beside the audio
-chordscope predict song.wav -o fine --qualities majmin-fine # fine/song.lab: thirds by majmin-fine
+chordscope predict song.wav -o alone --qualities none      # alone/song.lab: majmin alone
 chordscope score refs/ labels/ --json                       # per file and pooled, as JSON""",
         how="as written, on 3-second recordings",
         setup=setup_predict_section,
@@ -326,7 +326,7 @@ chordscope score refs/ labels/ --json                       # per file and poole
                 "labels/march.csv",
             ),
             "chordscope predict live.flac --format jams --model sevenths": ("live.jams",),
-            "chordscope predict song.wav -o fine --qualities majmin-fine": ("fine/song.lab",),
+            "chordscope predict song.wav -o alone --qualities none": ("alone/song.lab",),
             "chordscope score refs/ labels/ --json": (),
         },
         stdout_checks={"chordscope score refs/ labels/ --json": check_json_stdout},
@@ -339,7 +339,7 @@ chordscope score refs/ labels/ --json                       # per file and poole
 import chordscope
 chordscope.predict("song.wav")                 # [(0.0, 0.992, 'N'), (0.992, 3.456, 'C:maj'), ...]
 chordscope.predict("song.wav", model="sevenths", min_duration=0.5)
-chordscope.predict("song.wav", model="majmin", qualities="majmin-fine")
+chordscope.predict("song.wav", model="majmin", qualities=None)  # majmin alone
 chordscope.predict_files(["song.wav", "music/"], out_dir="labels", format="jams")  # as the command""",  # noqa: E501
         how="as written, on the recordings of the block above",
         check=check_predict_api,

@@ -398,7 +398,7 @@ def _predict_files(args, tuning, show, progress):
     return predict_files(
         args.audio,
         model=args.model,
-        qualities=args.qualities,
+        qualities=None if args.qualities == "none" else args.qualities,
         out_dir=args.output,
         format=args.format,
         self_transition=args.self_transition,
@@ -718,8 +718,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "--qualities",
         metavar="MODEL",
-        help="take each chord's quality from this model, its root from --model (majmin-fine "
-        "with majmin: the finer transform's thirds, the plain one's roots)",
+        default="auto",
+        help="take each chord's quality from this model, its root from --model; auto "
+        "(default): majmin-fine for majmin, sevenths-fine for sevenths (the finer transform's "
+        "thirds, the plain one's roots), none for another model; none: --model alone",
     )
     pr.add_argument(
         "--self-transition",

@@ -52,6 +52,7 @@ __all__ = [
     "Recogniser",
     "load_recogniser",
     "pretrained_models",
+    "default_qualities",
     "load_audio",
     "estimate_tuning",
     "audio_features",
@@ -153,7 +154,7 @@ def load_recogniser(model="majmin", qualities=None) -> Recogniser:
         A second model, loaded the same way, to name each chord's quality once ``model`` has
         named its root (:func:`roots_and_qualities`; e.g. ``majmin-fine``, whose finer
         transform tells a minor third from a major one better): it must have ``model``'s
-        labels, sample rate, hop and peak.
+        labels, sample rate, hop and peak. ``"auto"``: :func:`default_qualities` of ``model``.
 
     Raises
     ------
@@ -167,6 +168,8 @@ def load_recogniser(model="majmin", qualities=None) -> Recogniser:
     >>> rec.name, rec.qualities.name, rec.qualities.config.bins_per_octave
     ('majmin', 'majmin-fine', 36)
     """
+    if isinstance(qualities, str) and qualities == "auto":
+        qualities = default_qualities(model)
     if qualities is not None:
         return _with_qualities(load_recogniser(model), load_recogniser(qualities))
     if isinstance(model, Recogniser):
@@ -183,6 +186,24 @@ def load_recogniser(model="majmin", qualities=None) -> Recogniser:
             )
     net, labels, f = _load_cached(str(Path(path).resolve()))
     return Recogniser(net, labels, f.cqt, f.n_context, name, gain=f.gain, peak=f.peak)
+
+
+def default_qualities(model) -> str | None:
+    """Name the shipped model that names the qualities of ``model`` when ``qualities="auto"``.
+
+    ``NAME-fine`` for a shipped ``NAME`` where both are shipped (the same recipe on the finer
+    transform: README, *Roots from one transform, qualities from the other*); ``None`` for
+    anything else (a model file, a loaded :class:`Recogniser`, a fine model itself).
+
+    Examples
+    --------
+    >>> default_qualities("majmin"), default_qualities("majmin-fine")
+    ('majmin-fine', None)
+    """
+    shipped = pretrained_models()
+    if isinstance(model, str) and model in shipped and f"{model}-fine" in shipped:
+        return f"{model}-fine"
+    return None
 
 
 def _with_qualities(rec: Recogniser, q: Recogniser) -> Recogniser:
@@ -665,7 +686,7 @@ def predict(
     path,
     model="majmin",
     *,
-    qualities=None,
+    qualities="auto",
     self_transition: float = 0.97,
     min_duration: float = 0.25,
     tuning="auto",
@@ -682,9 +703,10 @@ def predict(
     ----------
     path : path-like  an audio file (wav, flac, ogg, mp3, ...)
     model : str or path-like or Recogniser  ``"majmin"``, ``"sevenths"`` or a trained model
-    qualities : str or path-like or Recogniser, optional  a second model that names each
-        chord's quality once ``model`` has named its root (:func:`load_recogniser`), e.g.
-        ``"majmin-fine"`` with ``"majmin"``: it hears its own transform of the same audio
+    qualities : str or path-like or Recogniser or None  a second model that names each
+        chord's quality once ``model`` has named its root (:func:`load_recogniser`): it hears
+        its own transform of the same audio. ``"auto"`` (default): :func:`default_qualities`
+        (``"majmin-fine"`` for ``"majmin"``, none for a model file); ``None``: ``model`` alone
     self_transition : float  the Viterbi self-transition probability per frame (32 ms)
     min_duration : float  shortest segment kept, seconds
     tuning : "auto" or float  the recording's offset from A440 in semitones (-0.5 .. 0.5);
@@ -805,7 +827,7 @@ def predict_files(
     inputs,
     *,
     model="majmin",
-    qualities=None,
+    qualities="auto",
     out_dir=None,
     format: str = "lab",
     self_transition: float = 0.97,
