@@ -108,6 +108,9 @@ def test_predict_html_and_view_write_pages(tmp_path, song, capsys):
     assert data["reference"] is None and len(data["estimate"]) >= 3
     assert all(s["c"] is not None for s in data["estimate"])
     assert (out / "sequence.lab").read_text().count("\n") == len(data["estimate"])
+    page = (out / "sequence.html").read_text()
+    labelled = re.search(r"<p class=note>Labelled by ([^<]*)</p>", page)
+    assert labelled and labelled[1].startswith("chordscope majmin (qualities: majmin-fine), tuning")
     png = tmp_path / "figure.png"
     argv = ["view", str(wav), str(out / "sequence.lab"), "--ref", str(lab), "--png", str(png)]
     assert main([*argv, "--quiet"]) == 0

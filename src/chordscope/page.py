@@ -175,6 +175,7 @@ def write_prediction_page(
     duration: float | None = None,
     audio_mode: str = "auto",
     title: str | None = None,
+    labelled_by: str | None = None,
 ) -> Path:
     """Write the page of one prediction (see the module docs); return its path.
 
@@ -189,6 +190,8 @@ def write_prediction_page(
     duration : float, optional  seconds (default: the end of the last segment)
     audio_mode : str  ``auto`` (embed files up to :data:`EMBED_LIMIT`), ``embed`` or ``link``
     title : str, optional  default: the audio file's name
+    labelled_by : str, optional  what made the estimate, shown under the title (``predict
+        --html`` writes the model, its qualities model and the settings)
     """
     path, audio = Path(path), Path(audio)
     if not audio.is_file():
@@ -228,7 +231,8 @@ def write_prediction_page(
     page = _TEMPLATE.format(
         title=name,
         audio=html.escape(src, quote=True),
-        note="" if embedded else f"<p class=note>Audio linked: {html.escape(src)}</p>",
+        note=("" if embedded else f"<p class=note>Audio linked: {html.escape(src)}</p>")
+        + (f"<p class=note>Labelled by {html.escape(labelled_by)}</p>" if labelled_by else ""),
         picture=picture,
         ref_lane='<div class="lane" id="reference"></div>' if reference is not None else "",
         ref_label="<span>reference</span>" if reference is not None else "",

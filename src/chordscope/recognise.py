@@ -804,6 +804,20 @@ class FileResult:
         return self.error is None
 
 
+def _made_by(settings: dict) -> str:
+    """One line naming the model(s) and settings of a prediction, for its page.
+
+    >>> _made_by({"model": "majmin", "qualities": "majmin-fine", "tuning": 0.1, "audio": "a.wav"})
+    'chordscope majmin (qualities: majmin-fine), tuning 0.1'
+    """
+    words = [f"chordscope {settings['model']}"]
+    if settings.get("qualities"):
+        words[0] += f" (qualities: {settings['qualities']})"
+    words += [f"{k.replace('_', ' ')} {v}" for k, v in settings.items()
+              if k not in ("model", "qualities", "audio")]  # fmt: skip
+    return ", ".join(words)
+
+
 def _audio_inputs(paths):
     """Yield ``(path, None)`` for each file to label.
 
@@ -958,7 +972,7 @@ def predict_files(
                 if html:
                     page = write_prediction_page(
                         dest.with_suffix(".html"), src, segs, features=kept[0],
-                        audio_mode=audio_mode, title=src.name,
+                        audio_mode=audio_mode, title=src.name, labelled_by=_made_by(settings),
                     )  # fmt: skip
                     if not fmt.confidence:
                         segs = [Segment(*s[:3]) for s in segs]
