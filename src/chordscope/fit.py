@@ -72,6 +72,7 @@ __all__ = [
     "checkpoint_folder",
     "chord_pool",
     "SONG_SPLITS",
+    "change_weights",
 ]
 
 
@@ -134,6 +135,8 @@ class TrainConfig:
     whiten: int = 0  # odd number of bins: local standardisation across frequency before conv1
     harmonic_shifts: tuple = ()  # [0, 12, 19, ...]: the input and its harmonics' bins as channels
     structure: float = 0.0  # ChordTCN, data = music: weight of the bass and chord-tone losses
+    change_weight: float = 0.0  # data = music: extra loss weight of the frames at a chord change
+    change_frames: float = 3.0  # data = music: how fast that extra weight decays (frames, 1/e)
     snr_db: tuple = _DATA.snr_db  # noise range; [] for clean
     reverb: float = 0.0  # reverb probability (0, not the data default 0.2: the fast additive path)
     no_chord: float = _DATA.no_chord  # probability of an N example
@@ -181,6 +184,8 @@ class TrainConfig:
         if getattr(RECOGNISERS[self.model], "learns_from_excerpts", False) and self.data != "music":
             raise ParameterError(f"model = {self.model!r} learns from excerpts: use data = 'music'")
         valid_positive_int("seq_frames", self.seq_frames)
+        if self.change_weight and self.data != "music":
+            raise ParameterError("change_weight needs data = 'music' (excerpts hold the changes)")
         if self.structure and (self.model != "ChordTCN" or self.data != "music"):
             raise ParameterError("structure needs model = 'ChordTCN' and data = 'music'")
         if self.bins_per_semitone != 1:
@@ -245,6 +250,8 @@ class TrainConfig:
             ("cqt_gamma", 0, 20),
             ("cqt_filter_scale", 0, 4),
             ("structure", 0, 10),
+            ("change_weight", 0, 20),
+            ("change_frames", 0.5, 64),
         ):
             v = getattr(self, name)
             if not (number(v) and lo <= v <= hi):
@@ -540,8 +547,35 @@ class _Sequences(torch.nn.Module):
         return m.sequence_structure(x) if self.structured else m.sequence_logits(x)
 
 
-def _loss(net, x, y, s=None, weight: float = 0.0):
+def change_weights(y, weight: float, frames: float):
+    """Per-frame loss weights of excerpts' labels ``y`` ``(b, m)``: more weight at the changes.
+
+    A frame ``d`` frames from the nearest label change of its excerpt (the two frames either
+    side of a change have ``d = 0``) weighs ``1 + weight * exp(-d / frames)``; an excerpt
+    without a change weighs 1 throughout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = change_weights(torch.tensor([[0, 0, 0, 5, 5]]), 2.0, 1.0)
+    >>> [round(v, 2) for v in w[0].tolist()]
+    [1.27, 1.74, 3.0, 3.0, 1.74]
+    """
+    m = y.shape[-1]
+    at = (y[:, 1:] != y[:, :-1]).float()  # (b, m - 1): a change between frame j and j + 1
+    i = torch.arange(m, dtype=torch.float32, device=y.device)
+    gap = (i[:, None] - (i[None, :-1] + 0.5)).abs() - 0.5  # (m, m - 1)
+    d = torch.where(at[:, None, :] > 0, gap[None], torch.inf).amin(-1) if m > 1 else None
+    if d is None:
+        return torch.ones(y.shape, device=y.device)
+    return 1 + weight * torch.exp(-d / frames)
+
+
+def _loss(net, x, y, s=None, weight: float = 0.0, change: tuple = (0.0, 3.0)):
     """Cross-entropy of windows ``(b,)`` or excerpts ``(b, m)`` (class -1 is left out).
+
+    With ``change = (weight, frames)`` and ``weight > 0``, the excerpts' frames are weighted
+    by :func:`change_weights` (a weighted mean over the labelled frames).
 
     With structure codes ``s`` (:func:`chordscope.musicdata.structure_code`, ``(b, m)``),
     ``weight`` times the structure losses is added: binary cross-entropy of the twelve chord
@@ -551,9 +585,16 @@ def _loss(net, x, y, s=None, weight: float = 0.0):
     """
     out = net(x)
     logits = out[0] if s is not None else out
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1
-    )
+    if change[0] > 0 and y.dim() == 2:
+        frame = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1, reduction="none"
+        )
+        w = change_weights(y, *change).reshape(-1) * (y.reshape(-1) >= 0)
+        loss = (frame * w).sum() / w.sum().clamp_min(1e-9)
+    else:
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1
+        )
     if s is None:
         return loss
     tones, bass = out[1].reshape(-1, 12), out[2].reshape(-1, 13)
@@ -823,7 +864,8 @@ def _train(config, out, resume, force, shards, progress, cache=None) -> FitResul
             for s in range(shards):  # shard s of rank r draws stream r * shards + s
                 xs, ys, *ss = _batch(config, t, rank * shards + s, n_sh, cache)
                 ss = ss[0].to(device) if ss else None
-                loss = _loss(net, xs.to(device), ys.to(device), ss, config.structure)
+                change = (config.change_weight, config.change_frames)
+                loss = _loss(net, xs.to(device), ys.to(device), ss, config.structure, change)
                 (loss / shards).backward()
                 loss_sum += loss.item() / shards
             opt.step()
