@@ -312,8 +312,9 @@ class ChordTCN(ChordCNN):
 
     Parameters
     ----------
-    n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts,
-    bins_per_semitone : as :class:`ChordCNN`
+    n_classes : int  as :class:`ChordCNN`
+    **front : the front end's keywords, as :class:`ChordCNN` takes them (``n_bins``,
+        ``channels``, ``whiten``, ``harmonic_shifts``, ``bins_per_semitone``, ...)
     embed : int  width of the per-frame embedding and of the temporal blocks
     dilations : tuple of int  one residual block per dilation
     structure : int  1: a second read-out, of every frame's bass (12 pitch classes or none)
@@ -332,23 +333,9 @@ class ChordTCN(ChordCNN):
     learns_from_excerpts = True  # trained on excerpts of songs (sequence_logits), not windows
 
     def __init__(
-        self,
-        n_classes=25,
-        n_bins=73,
-        n_frames=7,
-        channels=(8, 16, 32),
-        kernel_size=(5, 3),
-        embed=64,
-        dilations=(1, 2, 4, 8, 16, 32),
-        whiten=0,
-        harmonic_shifts=(),
-        structure=0,
-        bins_per_semitone=1,
+        self, n_classes=25, *, embed=64, dilations=(1, 2, 4, 8, 16, 32), structure=0, **front
     ):
-        super().__init__(
-            n_classes, n_bins, n_frames, channels, kernel_size, whiten, harmonic_shifts,
-            bins_per_semitone,
-        )  # fmt: skip
+        super().__init__(n_classes, **front)  # the front end's settings, as ChordCNN takes them
         self.architecture.update(
             name="ChordTCN", embed=int(embed), dilations=[int(d) for d in dilations]
         )
@@ -420,6 +407,17 @@ _ARCHITECTURES = {"SeedCNN": SeedCNN, "ChordCNN": ChordCNN, "ChordTCN": ChordTCN
 RECOGNISERS = {n: cls for n, cls in _ARCHITECTURES.items() if hasattr(cls, "frame_logits")}
 
 
+def _keywords(cls) -> set:
+    """The keywords ``cls(...)`` takes, following ``**kwargs`` passed on to its base classes."""
+    names = set()
+    for c in cls.__mro__:
+        params = inspect.signature(c.__init__).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names - {"self"}
+    return names - {"self"}
+
+
 def recogniser_architecture(name: str, **settings) -> dict:
     """Return the ``architecture`` dict of recogniser ``name`` built from training ``settings``.
 
@@ -435,7 +433,7 @@ def recogniser_architecture(name: str, **settings) -> dict:
     """
     if name not in RECOGNISERS:
         raise ParameterError(f"model={name!r} must be one of {', '.join(RECOGNISERS)}")
-    takes = inspect.signature(_ARCHITECTURES[name]).parameters
+    takes = _keywords(_ARCHITECTURES[name])
     # steps that are off are left out, as the model leaves them out of its own dict
     off = {"whiten": 0, "harmonic_shifts": [], "structure": 0, "bins_per_semitone": 1}
     return {
