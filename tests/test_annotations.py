@@ -122,6 +122,46 @@ def test_chord_scores_equal_mir_eval_and_weights_count_compared_seconds():
     assert seconds["root"] == pytest.approx(5.0)
 
 
+def test_seg_scores_where_the_chords_change_not_their_names():
+    ref_i, ref_l = np.array([[0.0, 2.0], [2.0, 4.0]]), ["C:maj", "A:min"]
+    late = chord_scores(ref_i, ref_l, np.array([[0.0, 2.5], [2.5, 4.0]]), ref_l)[0]
+    # 0.5 s of the second chord (and of the first estimate) lies across a change: 1 - 0.5 / 4
+    assert late["seg"] == pytest.approx(0.875) and late["majmin"] == pytest.approx(0.875)
+    wrong_names = chord_scores(ref_i, ref_l, ref_i, ["D:maj", "F:min"])[0]
+    assert wrong_names["seg"] == 1.0 and wrong_names["majmin"] == 0.0
+    split = chord_scores(ref_i, ref_l, np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]]),
+                         ["C:maj", "C:maj", "A:min"])  # fmt: skip
+    assert split[0]["seg"] == 1.0 and split[1]["seg"] == pytest.approx(4.0)  # one chord, merged
+
+
+def test_seg_equals_mir_eval_on_random_segmentations():
+    rng = np.random.default_rng(7)
+    names = ["C:maj", "C", "A:min", "F:maj", "G:7", "N", "C:maj/3"]
+    compared = 0
+    for _ in range(2000):
+        start = rng.uniform(0, 1)
+        rb = np.unique(np.r_[start, rng.uniform(start, 10, rng.integers(0, 11)), 10.0])
+        lo, hi = rng.uniform(0, 1.5), rng.uniform(9, 11)
+        eb = np.unique(np.r_[lo, rng.uniform(lo, hi, rng.integers(0, 11)), hi])
+        if rng.random() < 0.5:  # shared and half-second boundaries
+            rb, eb = np.unique(np.round(rb * 2) / 2), np.unique(np.round(eb * 2) / 2)
+        if rng.random() < 0.3:
+            eb = rb.copy()
+        if len(rb) < 2 or len(eb) < 2:
+            continue
+        ref_i, est_i = np.stack([rb[:-1], rb[1:]], 1), np.stack([eb[:-1], eb[1:]], 1)
+        ref_l, est_l = list(rng.choice(names, len(ref_i))), list(rng.choice(names, len(est_i)))
+        if rng.random() < 0.2:  # gaps in the estimate
+            est_i, est_l = est_i[::2], est_l[::2]
+        try:
+            expected = mir_eval.chord.evaluate(ref_i, ref_l, est_i, est_l)["seg"]
+        except ValueError:  # mir_eval refuses the zero-length pieces it makes itself
+            continue
+        assert chord_scores(ref_i, ref_l, est_i, est_l)[0]["seg"] == pytest.approx(expected)
+        compared += 1
+    assert compared > 1500
+
+
 def test_pooled_scores_are_duration_weighted(tmp_path):
     (tmp_path / "ref").mkdir()
     (tmp_path / "est").mkdir()

@@ -231,7 +231,7 @@ RUN = [
         text="""\
 chordscope predict song.mp3                      # writes song.lab (MIREX): start end label
 chordscope predict *.flac -o labels --format jams --model sevenths
-chordscope score references/ labels/             # mir_eval: root, majmin, ..., sevenths, mirex""",
+chordscope score references/ labels/             # mir_eval: root, majmin, ..., mirex, seg""",
         how="as written, on 3-second recordings (about 4 s a command)",
         setup=setup_intro,
         outputs={

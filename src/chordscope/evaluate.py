@@ -32,8 +32,11 @@ __all__ = [
     "score_files",
 ]
 
-#: The mir_eval chord metrics chordscope reports, in this order.
-CHORD_METRICS = ("root", "majmin", "thirds", "triads", "sevenths", "tetrads", "mirex")
+#: The mir_eval chord metrics chordscope reports, in this order: six label metrics, then
+#: ``seg``, the segmentation quality (MIREX): 1 minus the larger of the over- and
+#: under-segmentation, so it scores where the chords change, whatever their names.
+CHORD_METRICS = ("root", "majmin", "thirds", "triads", "sevenths", "tetrads", "mirex", "seg")
+_LABEL_METRICS = CHORD_METRICS[:-1]
 
 
 @torch.no_grad()
@@ -88,6 +91,52 @@ def _merge_labeled(x_intervals, x_labels, y_intervals, y_labels):
     return merged, [x_labels[i] for i in xi], [y_labels[i] for i in yi]
 
 
+def _merge_same(intervals: np.ndarray, labels) -> np.ndarray:
+    """Join neighbouring intervals that hold the same chord (``mir_eval.chord`` spelling aside).
+
+    As ``mir_eval.chord.merge_chord_intervals``: two labels are the same chord when root,
+    notes and bass agree (``C:maj`` and ``C``), so a split that changes nothing is no change.
+    """
+    import mir_eval.chord
+
+    if len(labels) == 0:
+        return intervals.reshape(0, 2)
+    names = sorted(set(labels))
+    roots, notes, basses = mir_eval.chord.encode_many(names, True)
+    chords = {}  # one number per chord: (root, notes, bass)
+    number = {n: chords.setdefault((int(r), tuple(int(v) for v in s), int(b)), len(chords))
+              for n, r, s, b in zip(names, roots, notes, basses, strict=True)}  # fmt: skip
+    ids = np.array([number[lab] for lab in labels])
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)] - 1
+    return np.stack([intervals[starts, 0], intervals[ends, 1]], axis=1)
+
+
+def _directional_hamming(ref: np.ndarray, est: np.ndarray) -> float:
+    """``mir_eval.chord.directional_hamming_distance`` in time linear in the segments.
+
+    For every reference interval, the part outside its longest piece once cut at the
+    estimate's boundaries, summed and divided by the reference's span.
+    """
+    if len(ref) == 0:
+        return 0.0
+    ts = np.unique(est.ravel())
+    s, e = ref[:, 0], ref[:, 1]
+    lo = np.searchsorted(ts, s, "left")  # the estimate's boundaries in [s, e): ts[lo:hi]
+    hi = np.searchsorted(ts, e, "left")
+    has = hi > lo
+    longest = np.where(has, ts[np.minimum(lo, len(ts) - 1)] - s, e - s)  # before the first
+    longest = np.maximum(longest, np.where(has, e - ts[np.maximum(hi - 1, 0)], 0.0))  # after
+    inner = hi - lo >= 2  # pieces between boundaries: gaps[lo : hi - 1]
+    if inner.any():
+        gaps = np.r_[np.diff(ts), 0.0]
+        at = np.empty(2 * int(inner.sum()), dtype=np.intp)
+        at[0::2], at[1::2] = lo[inner], hi[inner] - 1
+        longest[inner] = np.maximum(longest[inner], np.maximum.reduceat(gaps, at)[0::2])
+    span = ref[-1, 1] - ref[0, 0]
+    return float(((e - s) - longest).sum() / span) if span > 0 else 0.0
+
+
 def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[dict, dict]:
     """``mir_eval.chord.evaluate`` of one estimate, with the seconds each metric compares.
 
@@ -97,9 +146,10 @@ def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[
 
     Returns
     -------
-    scores : dict  metric → weighted accuracy (:data:`CHORD_METRICS`)
+    scores : dict  metric → weighted accuracy (:data:`CHORD_METRICS`; ``seg``: the
+        segmentation quality)
     seconds : dict  metric → duration of the reference that the metric scores (its weight when
-        files are pooled); 0 where the metric skips every segment
+        files are pooled); 0 where the metric skips every segment; ``seg``: the reference's span
     """
     import mir_eval.chord
     import mir_eval.util
@@ -121,10 +171,16 @@ def chord_scores(ref_intervals, ref_labels, est_intervals, est_labels) -> tuple[
         )
         merged, refs, ests = _merge_labeled(ref_intervals, ref_labels, np.asarray(est_i), est_l)
         durations = mir_eval.util.intervals_to_durations(merged)
-        for metric in CHORD_METRICS:
+        for metric in _LABEL_METRICS:
             comparison = getattr(mir_eval.chord, metric)(refs, ests)
             scores[metric] = float(mir_eval.chord.weighted_accuracy(comparison, durations))
             seconds[metric] = float(durations[comparison >= 0].sum())
+        # segmentation: where the chords change, as mir_eval.chord.evaluate's "seg"
+        ref_chords = _merge_same(ref_intervals, ref_labels)
+        est_chords = _merge_same(np.asarray(est_i, dtype=float), est_l)
+        worse = max(_directional_hamming(ref_chords, est_chords),  # over-segmentation
+                    _directional_hamming(est_chords, ref_chords))  # fmt: skip
+        scores["seg"], seconds["seg"] = 1.0 - float(worse), float(hi - lo)
     return scores, seconds
 
 

@@ -408,7 +408,7 @@ RECOGNISERS = {n: cls for n, cls in _ARCHITECTURES.items() if hasattr(cls, "fram
 
 
 def _keywords(cls) -> set:
-    """The keywords ``cls(...)`` takes, following ``**kwargs`` passed on to its base classes."""
+    """Return the keywords ``cls(...)`` takes, following ``**kwargs`` on to its base classes."""
     names = set()
     for c in cls.__mro__:
         params = inspect.signature(c.__init__).parameters.values()
