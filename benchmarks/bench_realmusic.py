@@ -52,7 +52,7 @@ CREDIT = (
     "of Liège (J. Osmalsky, J.-J. Embrechts, M. Van Droogenbroeck, S. Piérard, 'Neural networks "
     "for musical chords recognition', JIM 2012); used for evaluation only"
 )
-METRICS = ("root", "majmin", "sevenths", "mirex")
+METRICS = ("root", "majmin", "sevenths", "mirex", "seg")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac")
 BASELINE = "templates (baseline)"
 
