@@ -562,12 +562,12 @@ def change_weights(y, weight: float, frames: float):
     [1.27, 1.74, 3.0, 3.0, 1.74]
     """
     m = y.shape[-1]
-    at = (y[:, 1:] != y[:, :-1]).float()  # (b, m - 1): a change between frame j and j + 1
-    i = torch.arange(m, dtype=torch.float32, device=y.device)
-    gap = (i[:, None] - (i[None, :-1] + 0.5)).abs() - 0.5  # (m, m - 1)
-    d = torch.where(at[:, None, :] > 0, gap[None], torch.inf).amin(-1) if m > 1 else None
-    if d is None:
+    if m < 2:  # no room for a change
         return torch.ones(y.shape, device=y.device)
+    at = y[:, 1:] != y[:, :-1]  # (b, m - 1): a change between frame j and j + 1
+    i = torch.arange(m, dtype=torch.float32, device=y.device)
+    gap = (i[:, None] - (i[None, :-1] + 0.5)).abs() - 0.5  # (m, m - 1): frame to change j
+    d = torch.where(at[:, None, :], gap[None], torch.inf).amin(-1)
     return 1 + weight * torch.exp(-d / frames)
 
 
